@@ -1,0 +1,56 @@
+//! The canonical dossier model of Lienthong.
+//!
+//! Provincial portals send dossiers in one of two wire dialects: the DVCQG JSON
+//! object or the `HoSo` XML element in namespace [`XML_NAMESPACE`]. Both are parsed
+//! into one [`RawDossier`] (every field a string, as DVCQG sends them), then
+//! normalised and validated into a [`Dossier`], the only form the rest of the
+//! gateway sees. Identifiers are newtypes that refuse bad values on construction.
+//!
+//! The schema files that describe the dialects for integrators live beside this
+//! crate (`json/`, `xml/`, `examples/`); tests prove they agree with [`FIELDS`].
+
+mod codes;
+mod dossier;
+mod error;
+mod fields;
+mod json;
+mod normalize;
+mod raw;
+mod status;
+mod time;
+mod xml;
+
+pub use codes::{AgencyId, CodeError, MaHoSo, MaTTHC, MemberId};
+pub use dossier::{Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
+pub use error::{FieldError, FieldErrorKind, ParseError, ValidationErrors};
+pub use fields::{FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS};
+pub use json::parse_json;
+pub use normalize::normalize;
+pub use raw::{RawDossier, RawItem};
+pub use status::TrangThaiHoSo;
+pub use time::{DateError, VnDateTime, VN_TZ};
+pub use xml::{parse_xml, XML_NAMESPACE};
+
+/// Parses a JSON dossier and normalises it into the canonical model.
+pub fn dossier_from_json(body: &[u8]) -> Result<Dossier, DossierError> {
+    let raw = parse_json(body)?;
+    Ok(normalize(&raw)?)
+}
+
+/// Parses an XML dossier and normalises it into the canonical model.
+pub fn dossier_from_xml(body: &[u8]) -> Result<Dossier, DossierError> {
+    let raw = parse_xml(body)?;
+    Ok(normalize(&raw)?)
+}
+
+/// Why a dossier body could not become a canonical dossier.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DossierError {
+    /// The body is not well-formed in its dialect.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The body is well-formed but its content is invalid.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+}
