@@ -12,6 +12,7 @@
 mod codes;
 mod dossier;
 mod error;
+mod event;
 mod fields;
 mod json;
 mod normalize;
@@ -21,7 +22,8 @@ mod time;
 mod xml;
 
 pub use codes::{AgencyId, CodeError, MaHoSo, MaTTHC, MemberId};
-pub use dossier::{Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
+pub use dossier::{mask, Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
+pub use event::StatusEvent;
 pub use error::{FieldError, FieldErrorKind, ParseError, ValidationErrors};
 pub use fields::{FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS};
 pub use json::parse_json;

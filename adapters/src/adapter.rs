@@ -1,0 +1,98 @@
+//! The adapter trait every agency implements.
+
+use async_trait::async_trait;
+use schemas::{AgencyId, Dossier, StatusEvent};
+
+/// One delivery of one dossier to one agency.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// The canonical dossier.
+    pub dossier: &'a Dossier,
+    /// Stable across every attempt of this delivery, so the agency can drop repeats.
+    pub idempotency_key: &'a str,
+    /// The correlation id of the request that accepted the dossier, passed on.
+    pub correlation_id: &'a str,
+}
+
+/// An HTTP request in the agency's wire format, before authentication is added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyRequest {
+    /// Path and query, relative to the agency's base URL (starts with `/`).
+    pub path: String,
+    /// The media type of `body`.
+    pub content_type: &'static str,
+    /// Extra headers the format needs (such as a SOAPAction).
+    pub headers: Vec<(&'static str, String)>,
+    /// The body, exactly as sent.
+    pub body: Vec<u8>,
+}
+
+/// What an agency's answer means for a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The agency has the dossier; it may have given its own reference.
+    Delivered {
+        /// The agency's id for the dossier, when it returns one.
+        agency_ref: Option<String>,
+    },
+    /// Try again later: the agency is down, busy, timed out, or the session expired.
+    Retryable {
+        /// Why, for operators (never personal data).
+        reason: String,
+    },
+    /// Trying again cannot help: the agency refused the content.
+    Permanent {
+        /// Why, for operators (never personal data).
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// A short label for metrics: `delivered`, `retryable` or `permanent`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Delivered { .. } => "delivered",
+            Self::Retryable { .. } => "retryable",
+            Self::Permanent { .. } => "permanent",
+        }
+    }
+}
+
+/// A canonical dossier that cannot be expressed in the agency's format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot encode for {agency}: {reason}")]
+pub struct EncodeError {
+    /// The agency.
+    pub agency: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// An agency message that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode agency message: {0}")]
+pub struct DecodeError(pub String);
+
+/// One agency's wire format, authentication and answer semantics.
+///
+/// `encode`, `classify` and `decode_status` are pure, so golden-file tests cover
+/// them without a network; `deliver` adds authentication and transport.
+#[async_trait]
+pub trait Adapter: Send + Sync + 'static {
+    /// The agency this adapter speaks to.
+    fn agency(&self) -> &AgencyId;
+
+    /// Encodes a canonical dossier into the agency's request.
+    fn encode(&self, delivery: &Delivery<'_>) -> Result<AgencyRequest, EncodeError>;
+
+    /// Classifies the agency's answer to a delivery.
+    fn classify(&self, http_status: u16, body: &[u8]) -> Outcome;
+
+    /// Decodes a status message of the agency into canonical events.
+    fn decode_status(&self, body: &[u8]) -> Result<Vec<StatusEvent>, DecodeError>;
+
+    /// Delivers a dossier: authenticates, encodes, sends, and classifies the answer.
+    /// Transport failures and timeouts are [`Outcome::Retryable`]; an encoding
+    /// failure is [`Outcome::Permanent`].
+    async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome;
+}
