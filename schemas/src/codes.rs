@@ -133,25 +133,23 @@ fn all_digits(s: &str) -> bool {
 }
 
 fn check_date_digits(s: &str) -> Result<(), &'static str> {
-    let (y, rest) = match s.len() {
-        6 => (
-            2000 + s[..2].parse::<i32>().map_err(|_| "bad date")?,
-            &s[2..],
-        ),
-        8 => (s[..4].parse::<i32>().map_err(|_| "bad date")?, &s[4..]),
-        _ => return Err("date part must have 6 (YYMMDD) or 8 (YYYYMMDD) digits"),
-    };
     if !all_digits(s) {
         return Err("date part must be digits");
     }
+    let (y, rest) = match s.len() {
+        6 => (2000 + s[..2].parse::<i32>().map_err(|_| "bad date")?, &s[2..]),
+        8 => (s[..4].parse::<i32>().map_err(|_| "bad date")?, &s[4..]),
+        _ => return Err("date part must have 6 (YYMMDD) or 8 (YYYYMMDD) digits"),
+    };
     let m: u32 = rest[..2].parse().map_err(|_| "bad date")?;
     let d: u32 = rest[2..].parse().map_err(|_| "bad date")?;
-    chrono::NaiveDate::from_ymd_opt(y, m, d)
-        .map(|_| ())
-        .ok_or("date part is not a calendar date")
+    chrono::NaiveDate::from_ymd_opt(y, m, d).map(|_| ()).ok_or("date part is not a calendar date")
 }
 
 fn check_ma_ho_so(s: &str) -> Result<(), &'static str> {
+    if !s.is_ascii() {
+        return Err("may hold only ASCII letters, digits, '.' and '-'");
+    }
     if s.len() > 64 {
         return Err("longer than 64 characters");
     }
@@ -167,6 +165,9 @@ fn check_ma_ho_so(s: &str) -> Result<(), &'static str> {
 }
 
 fn check_ma_tthc(s: &str) -> Result<(), &'static str> {
+    if !s.is_ascii() {
+        return Err("may hold only ASCII letters, digits and '.'");
+    }
     if s.len() > 48 {
         return Err("longer than 48 characters");
     }
@@ -191,10 +192,7 @@ fn check_slug(s: &str) -> Result<(), &'static str> {
     if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
         return Err("must start with a lowercase letter or digit");
     }
-    if !s
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
-    {
+    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')) {
         return Err("may hold only lowercase letters, digits, '-', '_' and '.'");
     }
     Ok(())
@@ -232,6 +230,8 @@ mod tests {
             "000.00.31.H29 -261122-0001",
             "000.00.31.H29-261122-00a1",
             "mã-261122-0001",
+            "X-ảabc-0001",
+            "X-ảảab-0001",
         ] {
             assert!(MaHoSo::parse(bad).is_err(), "{bad:?} should be refused");
         }
@@ -242,15 +242,7 @@ mod tests {
         for ok in ["1.005129", "2.002492", "3.000181", "3.000181.000.00.00.H22"] {
             assert!(MaTTHC::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "1.00512",
-            "1005129",
-            "a.005129",
-            "1.005129x",
-            "1.005129.",
-            "1.0051299",
-        ] {
+        for bad in ["", "1.00512", "1005129", "a.005129", "1.005129x", "1.005129.", "1.0051299"] {
             assert!(MaTTHC::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

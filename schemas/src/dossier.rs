@@ -93,11 +93,7 @@ pub struct Owner {
 /// Keeps the last `keep` characters of a value and masks the rest.
 pub fn mask(value: &str, keep: usize) -> String {
     let n = value.chars().count();
-    value
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i + keep < n { '*' } else { c })
-        .collect()
+    value.chars().enumerate().map(|(i, c)| if i + keep < n { '*' } else { c }).collect()
 }
 
 impl fmt::Debug for Owner {

@@ -83,11 +83,7 @@ pub struct FieldError {
 impl FieldError {
     /// A field error.
     pub fn new(field: impl Into<String>, kind: FieldErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            kind,
-            message: message.into(),
-        }
+        Self { field: field.into(), kind, message: message.into() }
     }
 }
 

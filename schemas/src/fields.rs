@@ -40,11 +40,7 @@ pub struct FieldSpec {
 }
 
 const fn f(name: &'static str, required: bool, kind: FieldKind) -> FieldSpec {
-    FieldSpec {
-        name,
-        required,
-        kind,
-    }
+    FieldSpec { name, required, kind }
 }
 
 use FieldKind::*;

@@ -17,16 +17,10 @@ pub fn parse_json(body: &[u8]) -> Result<RawDossier, ParseError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let mut problems = Vec::new();
     let mut raw = RawDossier::default();
-    ObjectSeed {
-        table: FIELDS,
-        path: String::new(),
-        problems: &mut problems,
-        out: Out::Top(&mut raw),
-    }
-    .deserialize(&mut de)
-    .map_err(|e| ParseError::MalformedJson(e.to_string()))?;
-    de.end()
+    ObjectSeed { table: FIELDS, path: String::new(), problems: &mut problems, out: Out::Top(&mut raw) }
+        .deserialize(&mut de)
         .map_err(|e| ParseError::MalformedJson(e.to_string()))?;
+    de.end().map_err(|e| ParseError::MalformedJson(e.to_string()))?;
     raw.problems = problems;
     Ok(raw)
 }
@@ -62,20 +56,12 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
         while let Some(key) = map.next_key::<String>()? {
             let path = format!("{}{}", self.path, key);
             let Some(spec) = fields::find(self.table, &key) else {
-                self.problems.push(FieldError::new(
-                    path,
-                    FieldErrorKind::Unknown,
-                    "not a field of this object",
-                ));
+                self.problems.push(FieldError::new(path, FieldErrorKind::Unknown, "not a field of this object"));
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
             if seen.contains(&spec.name) {
-                self.problems.push(FieldError::new(
-                    path,
-                    FieldErrorKind::Duplicate,
-                    "appears more than once",
-                ));
+                self.problems.push(FieldError::new(path, FieldErrorKind::Duplicate, "appears more than once"));
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
@@ -130,12 +116,6 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::new();
         loop {
-            if items.len() >= MAX_LIST_ITEMS {
-                return Err(serde::de::Error::custom(format!(
-                    "{} holds more than {MAX_LIST_ITEMS} items",
-                    self.path
-                )));
-            }
             let mut item = RawItem::new();
             let seed = ObjectSeed {
                 table: self.table,
@@ -147,6 +127,9 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
                 break;
             }
             items.push(item);
+            if items.len() > MAX_LIST_ITEMS {
+                return Err(serde::de::Error::custom(format!("{} holds more than {MAX_LIST_ITEMS} items", self.path)));
+            }
         }
         Ok(items)
     }
@@ -195,10 +178,8 @@ mod tests {
 
     #[test]
     fn strings_numbers_and_null() {
-        let raw = parse_json(
-            br#"{"MaHoSo":"X","KenhThucHien":2,"Email":null,"DanhSachLePhi":[{"Gia":50000}]}"#,
-        )
-        .unwrap();
+        let raw =
+            parse_json(br#"{"MaHoSo":"X","KenhThucHien":2,"Email":null,"DanhSachLePhi":[{"Gia":50000}]}"#).unwrap();
         assert_eq!(raw.get("MaHoSo"), Some("X"));
         assert_eq!(raw.get("KenhThucHien"), Some("2"));
         assert_eq!(raw.get("Email"), None);
@@ -208,12 +189,10 @@ mod tests {
 
     #[test]
     fn duplicates_and_unknown_fields_are_problems() {
-        let raw = parse_json(br#"{"MaHoSo":"A","MaHoSo":"B","Bogus":{"x":1},"TaiLieuNop":[{"TenTepDinhKem":"a","Nope":1}]}"#).unwrap();
-        let got: Vec<(&str, FieldErrorKind)> = raw
-            .problems
-            .iter()
-            .map(|p| (p.field.as_str(), p.kind))
-            .collect();
+        let raw =
+            parse_json(br#"{"MaHoSo":"A","MaHoSo":"B","Bogus":{"x":1},"TaiLieuNop":[{"TenTepDinhKem":"a","Nope":1}]}"#)
+                .unwrap();
+        let got: Vec<(&str, FieldErrorKind)> = raw.problems.iter().map(|p| (p.field.as_str(), p.kind)).collect();
         assert_eq!(
             got,
             vec![
@@ -222,11 +201,7 @@ mod tests {
                 ("TaiLieuNop[0].Nope", FieldErrorKind::Unknown)
             ]
         );
-        assert_eq!(
-            raw.get("MaHoSo"),
-            Some("A"),
-            "the first value is kept, the dossier is refused anyway"
-        );
+        assert_eq!(raw.get("MaHoSo"), Some("A"), "the first value is kept, the dossier is refused anyway");
     }
 
     #[test]
@@ -241,18 +216,14 @@ mod tests {
             b"\"x\"",
             b"{\"TaiLieuNop\":{}}",
         ] {
-            assert!(
-                matches!(parse_json(bad), Err(ParseError::MalformedJson(_))),
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(matches!(parse_json(bad), Err(ParseError::MalformedJson(_))), "{:?}", String::from_utf8_lossy(bad));
         }
     }
 
     #[test]
     fn list_length_is_bounded() {
-        let items = vec!["{}"; MAX_LIST_ITEMS + 1].join(",");
-        let body = format!("{{\"TaiLieuNop\":[{items}]}}");
-        assert!(parse_json(body.as_bytes()).is_err());
+        let list = |n: usize| format!("{{\"TaiLieuNop\":[{}]}}", vec!["{}"; n].join(","));
+        assert_eq!(parse_json(list(MAX_LIST_ITEMS).as_bytes()).unwrap().lists["TaiLieuNop"].len(), MAX_LIST_ITEMS);
+        assert!(parse_json(list(MAX_LIST_ITEMS + 1).as_bytes()).is_err());
     }
 }

@@ -23,8 +23,8 @@ mod xml;
 
 pub use codes::{AgencyId, CodeError, MaHoSo, MaTTHC, MemberId};
 pub use dossier::{mask, Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
-pub use event::StatusEvent;
 pub use error::{FieldError, FieldErrorKind, ParseError, ValidationErrors};
+pub use event::StatusEvent;
 pub use fields::{FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS};
 pub use json::parse_json;
 pub use normalize::normalize;

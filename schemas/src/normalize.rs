@@ -8,9 +8,7 @@ use crate::{AgencyId, MaHoSo, MaTTHC, TrangThaiHoSo, VnDateTime};
 
 /// Validates a raw dossier and builds its canonical form, or reports every problem.
 pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
-    let mut n = Normalizer {
-        errors: raw.problems.clone(),
-    };
+    let mut n = Normalizer { errors: raw.problems.clone() };
     let top = |name: &str| raw.get(name);
     for spec in FIELDS {
         if !matches!(spec.kind, FieldKind::List(_)) {
@@ -34,32 +32,15 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
     let date = |name: &str| top(name).and_then(|s| VnDateTime::parse(s).ok());
     let received = date("NgayTiepNhan");
     let order = [
-        (
-            "NgayNopHoSo",
-            "NgayTiepNhan",
-            "the dossier cannot be received before it was filed",
-        ),
-        (
-            "NgayTiepNhan",
-            "NgayHenTra",
-            "the due date cannot be before the receipt date",
-        ),
-        (
-            "NgayTiepNhan",
-            "NgayKetThucXuLy",
-            "processing cannot finish before the dossier was received",
-        ),
-        (
-            "NgayTiepNhan",
-            "NgayTra",
-            "the result cannot be returned before the dossier was received",
-        ),
+        ("NgayNopHoSo", "NgayTiepNhan", "the dossier cannot be received before it was filed"),
+        ("NgayTiepNhan", "NgayHenTra", "the due date cannot be before the receipt date"),
+        ("NgayTiepNhan", "NgayKetThucXuLy", "processing cannot finish before the dossier was received"),
+        ("NgayTiepNhan", "NgayTra", "the result cannot be returned before the dossier was received"),
     ];
     for (earlier, later, msg) in order {
         if let (Some(a), Some(b)) = (date(earlier), date(later)) {
             if b < a {
-                n.errors
-                    .push(FieldError::new(later, FieldErrorKind::DateOrder, msg));
+                n.errors.push(FieldError::new(later, FieldErrorKind::DateOrder, msg));
             }
         }
     }
@@ -70,17 +51,11 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
     // Every field was checked above; the conversions below cannot fail.
     let text = |name: &str| top(name).map(str::to_owned);
     let code = |name: &str| top(name).and_then(|s| s.parse::<u8>().ok()).unwrap_or(0);
-    let invariant = || {
-        ValidationErrors(vec![FieldError::new(
-            "",
-            FieldErrorKind::Invalid,
-            "internal validation mismatch",
-        )])
-    };
+    let invariant =
+        || ValidationErrors(vec![FieldError::new("", FieldErrorKind::Invalid, "internal validation mismatch")]);
     Ok(Dossier {
         code: MaHoSo::parse(top("MaHoSo").unwrap_or_default()).map_err(|_| invariant())?,
-        procedure_code: MaTTHC::parse(top("MaTTHC").unwrap_or_default())
-            .map_err(|_| invariant())?,
+        procedure_code: MaTTHC::parse(top("MaTTHC").unwrap_or_default()).map_err(|_| invariant())?,
         procedure_name: text("TenTTHC").unwrap_or_default(),
         field_code: text("MaLinhVuc"),
         field_name: text("TenLinhVuc"),
@@ -103,9 +78,7 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
         returned_at: date("NgayTra"),
         finished_at: date("NgayKetThucXuLy"),
         rejected_at: date("NgayTuChoi"),
-        status: top("TrangThaiHoSo")
-            .and_then(|s| s.parse().ok())
-            .and_then(TrangThaiHoSo::from_code),
+        status: top("TrangThaiHoSo").and_then(|s| s.parse().ok()).and_then(TrangThaiHoSo::from_code),
         handling_unit: text("DonViXuLy"),
         note: text("GhiChu"),
         result_info: text("ThongTinTra"),
@@ -117,10 +90,7 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
 }
 
 fn opt(item: &RawItem, name: &str) -> Option<String> {
-    item.get(name)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    item.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 struct Normalizer {
@@ -140,10 +110,7 @@ impl Normalizer {
         };
         for (i, item) in items.iter().enumerate() {
             for spec in table {
-                let v = item
-                    .get(spec.name)
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty());
+                let v = item.get(spec.name).map(|s| s.trim()).filter(|s| !s.is_empty());
                 self.check(spec, &format!("{list}[{i}].{}", spec.name), v);
             }
         }
@@ -153,47 +120,34 @@ impl Normalizer {
     fn check(&mut self, spec: &FieldSpec, path: &str, value: Option<&str>) {
         let Some(v) = value else {
             if spec.required {
-                self.errors.push(FieldError::new(
-                    path,
-                    FieldErrorKind::Missing,
-                    "is required",
-                ));
+                self.errors.push(FieldError::new(path, FieldErrorKind::Missing, "is required"));
             }
             return;
         };
         let invalid = |msg: String| FieldError::new(path, FieldErrorKind::Invalid, msg);
         let problem = match spec.kind {
-            FieldKind::Text(max) if v.chars().count() > max => {
-                Some(invalid(format!("longer than {max} characters")))
-            }
-            FieldKind::Text(_)
-                if v.chars()
-                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
-            {
+            FieldKind::Text(max) if v.chars().count() > max => Some(invalid(format!("longer than {max} characters"))),
+            FieldKind::Text(_) if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
                 Some(invalid("holds control characters".into()))
             }
             FieldKind::Text(_) => None,
             FieldKind::DossierCode => MaHoSo::parse(v).err().map(|e| invalid(e.to_string())),
             FieldKind::ProcedureCode => MaTTHC::parse(v).err().map(|e| invalid(e.to_string())),
             FieldKind::Agency => AgencyId::parse(v).err().map(|e| invalid(e.to_string())),
-            FieldKind::Date => VnDateTime::parse(v)
-                .err()
-                .map(|e| FieldError::new(path, FieldErrorKind::InvalidDate, e.to_string())),
+            FieldKind::Date => {
+                VnDateTime::parse(v).err().map(|e| FieldError::new(path, FieldErrorKind::InvalidDate, e.to_string()))
+            }
             FieldKind::Code(lo, hi) => match v.parse::<u8>() {
                 Ok(c) if (lo..=hi).contains(&c) => None,
                 _ => Some(invalid(format!("must be a code from {lo} to {hi}"))),
             },
             FieldKind::Amount => match v.parse::<u64>() {
                 Ok(a) if a <= 1_000_000_000_000 => None,
-                _ => Some(invalid(
-                    "must be a whole, non-negative amount of đồng".into(),
-                )),
+                _ => Some(invalid("must be a whole, non-negative amount of đồng".into())),
             },
             FieldKind::Email => (!is_email(v)).then(|| invalid("is not an e-mail address".into())),
             FieldKind::Phone => (!is_phone(v)).then(|| invalid("is not a telephone number".into())),
-            FieldKind::Url => {
-                (!is_url(v)).then(|| invalid("must be an absolute http(s) URL".into()))
-            }
+            FieldKind::Url => (!is_url(v)).then(|| invalid("must be an absolute http(s) URL".into())),
             FieldKind::List(_) => None,
         };
         self.errors.extend(problem);
@@ -216,14 +170,11 @@ fn is_email(v: &str) -> bool {
 fn is_phone(v: &str) -> bool {
     let digits = v.chars().filter(char::is_ascii_digit).count();
     (8..=15).contains(&digits)
-        && v.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
+        && v.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
 }
 
 fn is_url(v: &str) -> bool {
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"));
+    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && v.len() <= 2048 && !v.chars().any(char::is_whitespace))
 }
 
@@ -304,30 +255,15 @@ mod tests {
         use serde_json::json;
         let e = refuse(&[("DanhSachLePhi", json!([{"TenPhiLePhi": "x", "Gia": "-5"}]))]);
         assert_eq!(e.errors()[0].field, "DanhSachLePhi[0].Gia");
-        let e = refuse(&[(
-            "TaiLieuNop",
-            json!([{"DuongDanTaiTepTin": "file:///etc/passwd"}]),
-        )]);
+        let e = refuse(&[("TaiLieuNop", json!([{"DuongDanTaiTepTin": "file:///etc/passwd"}]))]);
         let fields: Vec<_> = e.errors().iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            vec![
-                "TaiLieuNop[0].TenTepDinhKem",
-                "TaiLieuNop[0].DuongDanTaiTepTin"
-            ]
-        );
+        assert_eq!(fields, vec!["TaiLieuNop[0].TenTepDinhKem", "TaiLieuNop[0].DuongDanTaiTepTin"]);
     }
 
     #[test]
     fn all_problems_are_reported_and_none_echo_values() {
         use serde_json::json;
-        let e = refuse(&[
-            (
-                "SoGiayToChuHoSo",
-                json!("0791900012345678901234567890123456"),
-            ),
-            ("Email", json!("x")),
-        ]);
+        let e = refuse(&[("SoGiayToChuHoSo", json!("0791900012345678901234567890123456")), ("Email", json!("x"))]);
         assert_eq!(e.errors().len(), 2);
         assert!(!e.to_string().contains("07919000"));
     }

@@ -22,10 +22,7 @@ pub struct RawDossier {
 impl RawDossier {
     /// The text of a scalar field, trimmed; `None` when absent or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .get(name)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        self.fields.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 }
 
@@ -34,14 +31,7 @@ impl std::fmt::Debug for RawDossier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RawDossier")
             .field("fields", &self.fields.keys().collect::<Vec<_>>())
-            .field(
-                "lists",
-                &self
-                    .lists
-                    .iter()
-                    .map(|(k, v)| (k, v.len()))
-                    .collect::<Vec<_>>(),
-            )
+            .field("lists", &self.lists.iter().map(|(k, v)| (k, v.len())).collect::<Vec<_>>())
             .field("problems", &self.problems)
             .finish()
     }

@@ -55,14 +55,7 @@ impl TrangThaiHoSo {
 
     /// Whether no further processing follows (3, 7, 8, 9, 10).
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Self::KhongDuocTiepNhan
-                | Self::RutHoSo
-                | Self::DungXuLy
-                | Self::DaXuLyXong
-                | Self::DaTraKetQua
-        )
+        matches!(self, Self::KhongDuocTiepNhan | Self::RutHoSo | Self::DungXuLy | Self::DaXuLyXong | Self::DaTraKetQua)
     }
 
     /// A short English label, stable enough for metric labels.
@@ -106,11 +99,7 @@ mod tests {
         }
         assert_eq!(TrangThaiHoSo::from_code(0), None);
         assert_eq!(TrangThaiHoSo::from_code(11), None);
-        let finals: Vec<u8> = TrangThaiHoSo::ALL
-            .iter()
-            .filter(|s| s.is_final())
-            .map(|s| s.code())
-            .collect();
+        let finals: Vec<u8> = TrangThaiHoSo::ALL.iter().filter(|s| s.is_final()).map(|s| s.code()).collect();
         assert_eq!(finals, vec![3, 7, 8, 9, 10]);
     }
 }

@@ -44,44 +44,29 @@ impl VnDateTime {
                 .and_hms_opt(0, 0, 0)
                 .ok_or(DateError::Impossible)?
         } else if b.len() >= 19 && (b[10] == b' ' || b[10] == b'T') {
-            shape(
-                &b[..19],
-                if b[10] == b' ' {
-                    "dddd-dd-dd dd:dd:dd"
-                } else {
-                    "dddd-dd-ddTdd:dd:dd"
-                },
-            )?;
+            shape(&b[..19], if b[10] == b' ' { "dddd-dd-dd dd:dd:dd" } else { "dddd-dd-ddTdd:dd:dd" })?;
             let tail = &s[19..];
             let (frac, offset) = split_fraction(tail)?;
             if !offset.is_empty() {
-                let dt = DateTime::parse_from_rfc3339(&format!(
-                    "{}T{}{}{}",
-                    &s[..10],
-                    &s[11..19],
-                    frac,
-                    offset
-                ))
-                .map_err(|_| DateError::Impossible)?;
+                let dt = DateTime::parse_from_rfc3339(&format!("{}T{}{}{}", &s[..10], &s[11..19], frac, offset))
+                    .map_err(|_| DateError::Impossible)?;
                 return Self::checked(dt.with_timezone(&VN_TZ));
             }
-            NaiveDateTime::parse_from_str(
-                &format!("{}T{}{}", &s[..10], &s[11..19], frac),
-                "%Y-%m-%dT%H:%M:%S%.f",
-            )
-            .map_err(|_| DateError::Impossible)?
+            NaiveDateTime::parse_from_str(&format!("{}T{}{}", &s[..10], &s[11..19], frac), "%Y-%m-%dT%H:%M:%S%.f")
+                .map_err(|_| DateError::Impossible)?
         } else {
             return Err(DateError::Format);
         };
-        let local = VN_TZ
-            .from_local_datetime(&naive)
-            .single()
-            .ok_or(DateError::Impossible)?;
+        let local = VN_TZ.from_local_datetime(&naive).single().ok_or(DateError::Impossible)?;
         Self::checked(local)
     }
 
     fn checked(dt: DateTime<Tz>) -> Result<Self, DateError> {
-        use chrono::Datelike;
+        use chrono::{Datelike, Timelike};
+        // chrono reads second 60 as a leap second; no DVCQG system means one.
+        if dt.nanosecond() >= 1_000_000_000 {
+            return Err(DateError::Impossible);
+        }
         if !(1900..=2199).contains(&dt.year()) {
             return Err(DateError::OutOfRange);
         }
@@ -126,11 +111,7 @@ fn shape(b: &[u8], pattern: &str) -> Result<(), DateError> {
         return Err(DateError::Format);
     }
     for (c, want) in b.iter().zip(p) {
-        let ok = if *want == b'd' {
-            c.is_ascii_digit()
-        } else {
-            c == want
-        };
+        let ok = if *want == b'd' { c.is_ascii_digit() } else { c == want };
         if !ok {
             return Err(DateError::Format);
         }
@@ -217,26 +198,14 @@ mod tests {
 
     #[test]
     fn date_only_is_local_midnight() {
-        assert_eq!(
-            VnDateTime::parse("2026-02-28").unwrap().to_dvcqg(),
-            "20260228000000"
-        );
+        assert_eq!(VnDateTime::parse("2026-02-28").unwrap().to_dvcqg(), "20260228000000");
     }
 
     #[test]
     fn impossible_and_malformed_dates_are_refused() {
-        assert_eq!(
-            VnDateTime::parse("20260230083015"),
-            Err(DateError::Impossible)
-        );
-        assert_eq!(
-            VnDateTime::parse("2026-02-30 08:30:15"),
-            Err(DateError::Impossible)
-        );
-        assert_eq!(
-            VnDateTime::parse("20261122253015"),
-            Err(DateError::Impossible)
-        );
+        assert_eq!(VnDateTime::parse("20260230083015"), Err(DateError::Impossible));
+        assert_eq!(VnDateTime::parse("2026-02-30 08:30:15"), Err(DateError::Impossible));
+        assert_eq!(VnDateTime::parse("20261122253015"), Err(DateError::Impossible));
         for bad in [
             "",
             "yesterday",
@@ -248,10 +217,7 @@ mod tests {
         ] {
             assert_eq!(VnDateTime::parse(bad), Err(DateError::Format), "{bad:?}");
         }
-        assert_eq!(
-            VnDateTime::parse("18991231000000"),
-            Err(DateError::OutOfRange)
-        );
+        assert_eq!(VnDateTime::parse("18991231000000"), Err(DateError::OutOfRange));
     }
 
     #[test]

@@ -28,10 +28,7 @@ pub fn parse_xml(body: &[u8]) -> Result<RawDossier, ParseError> {
     if std::str::from_utf8(body).is_err() {
         return Err(ParseError::Encoding);
     }
-    let mut p = Parser {
-        r: NsReader::from_reader(body),
-        problems: Vec::new(),
-    };
+    let mut p = Parser { r: NsReader::from_reader(body), problems: Vec::new() };
     let cfg = p.r.config_mut();
     cfg.check_end_names = true;
     cfg.check_comments = true;
@@ -105,9 +102,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             if key == b"Id" {
-                let v = a
-                    .decode_and_unescape_value(self.r.decoder())
-                    .map_err(malformed)?;
+                let v = a.decode_and_unescape_value(self.r.decoder()).map_err(malformed)?;
                 id = Some(v.into_owned());
             } else {
                 let name = String::from_utf8_lossy(key);
@@ -136,18 +131,13 @@ impl<'a> Parser<'a> {
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     }
-                    let spec = if in_ns {
-                        fields::find(FIELDS, &name)
-                    } else {
-                        None
-                    };
+                    let spec = if in_ns { fields::find(FIELDS, &name) } else { None };
                     let Some(spec) = spec else {
                         self.unknown(name, "not a field of HoSo");
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     };
-                    let duplicate =
-                        raw.fields.contains_key(spec.name) || raw.lists.contains_key(spec.name);
+                    let duplicate = raw.fields.contains_key(spec.name) || raw.lists.contains_key(spec.name);
                     if duplicate {
                         self.problems.push(FieldError::new(
                             spec.name,
@@ -218,11 +208,7 @@ impl<'a> Parser<'a> {
                 Event::End(_) => return Ok(item),
                 Event::Start(e) => {
                     let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                    let spec = if in_ns {
-                        fields::find(table, &name)
-                    } else {
-                        None
-                    };
+                    let spec = if in_ns { fields::find(table, &name) } else { None };
                     match spec {
                         Some(spec) if item.contains_key(spec.name) => {
                             self.problems.push(FieldError::new(
@@ -257,21 +243,15 @@ impl<'a> Parser<'a> {
         loop {
             match self.r.read_event().map_err(malformed)? {
                 Event::End(_) => return Ok(Some(out)),
-                Event::Text(t) => out.push_str(
-                    &t.xml10_content()
-                        .map_err(|e| ParseError::MalformedXml(e.to_string()))?,
-                ),
-                Event::CData(c) => out.push_str(
-                    &c.decode()
-                        .map_err(|e| ParseError::MalformedXml(e.to_string()))?,
-                ),
+                Event::Text(t) => {
+                    out.push_str(&t.xml10_content().map_err(|e| ParseError::MalformedXml(e.to_string()))?)
+                }
+                Event::CData(c) => out.push_str(&c.decode().map_err(|e| ParseError::MalformedXml(e.to_string()))?),
                 Event::GeneralRef(r) => {
                     if let Some(ch) = r.resolve_char_ref().map_err(malformed)? {
                         out.push(ch);
                     } else {
-                        let name = r
-                            .decode()
-                            .map_err(|e| ParseError::MalformedXml(e.to_string()))?;
+                        let name = r.decode().map_err(|e| ParseError::MalformedXml(e.to_string()))?;
                         let v = quick_xml::escape::resolve_predefined_entity(&name)
                             .ok_or_else(|| bad("reference to an undeclared entity"))?;
                         out.push_str(v);
@@ -279,11 +259,7 @@ impl<'a> Parser<'a> {
                 }
                 Event::Comment(_) => {}
                 Event::Start(e) => {
-                    self.problems.push(FieldError::new(
-                        field,
-                        FieldErrorKind::Invalid,
-                        "must hold text only",
-                    ));
+                    self.problems.push(FieldError::new(field, FieldErrorKind::Invalid, "must hold text only"));
                     self.r.read_to_end(e.name()).map_err(malformed)?;
                 }
                 Event::Eof => return Err(bad("unexpected end of document")),
@@ -293,8 +269,7 @@ impl<'a> Parser<'a> {
     }
 
     fn unknown(&mut self, path: String, msg: &str) {
-        self.problems
-            .push(FieldError::new(path, FieldErrorKind::Unknown, msg));
+        self.problems.push(FieldError::new(path, FieldErrorKind::Unknown, msg));
     }
 }
 
@@ -303,9 +278,7 @@ mod tests {
     use super::*;
 
     fn doc(inner: &str) -> String {
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><HoSo xmlns="urn:lienthong:hoso:1" Id="hs1">{inner}</HoSo>"#
-        )
+        format!(r#"<?xml version="1.0" encoding="UTF-8"?><HoSo xmlns="urn:lienthong:hoso:1" Id="hs1">{inner}</HoSo>"#)
     }
 
     #[test]
@@ -345,26 +318,11 @@ mod tests {
         let cases: &[(&[u8], &str)] = &[
             (b"", "malformed_xml"),
             (b"<HoSo xmlns='urn:lienthong:hoso:1'>", "malformed_xml"),
-            (
-                b"<HoSo xmlns='urn:lienthong:hoso:1'><MaHoSo>x</MaHoS></HoSo>",
-                "malformed_xml",
-            ),
-            (
-                b"<HoSo xmlns='urn:lienthong:hoso:1'/><HoSo xmlns='urn:lienthong:hoso:1'/>",
-                "malformed_xml",
-            ),
-            (
-                b"<HoSo xmlns='urn:lienthong:hoso:1'>text</HoSo>",
-                "malformed_xml",
-            ),
-            (
-                b"<HoSo xmlns='urn:lienthong:hoso:1'><MaHoSo>&bogus;</MaHoSo></HoSo>",
-                "malformed_xml",
-            ),
-            (
-                b"<?pi x?><HoSo xmlns='urn:lienthong:hoso:1'/>",
-                "malformed_xml",
-            ),
+            (b"<HoSo xmlns='urn:lienthong:hoso:1'><MaHoSo>x</MaHoS></HoSo>", "malformed_xml"),
+            (b"<HoSo xmlns='urn:lienthong:hoso:1'/><HoSo xmlns='urn:lienthong:hoso:1'/>", "malformed_xml"),
+            (b"<HoSo xmlns='urn:lienthong:hoso:1'>text</HoSo>", "malformed_xml"),
+            (b"<HoSo xmlns='urn:lienthong:hoso:1'><MaHoSo>&bogus;</MaHoSo></HoSo>", "malformed_xml"),
+            (b"<?pi x?><HoSo xmlns='urn:lienthong:hoso:1'/>", "malformed_xml"),
             (b"<HoSo/>", "xml_wrong_root"),
             (b"<Other xmlns='urn:lienthong:hoso:1'/>", "xml_wrong_root"),
             (
@@ -382,18 +340,12 @@ mod tests {
     #[test]
     fn unknown_duplicate_and_nested_fields_are_problems() {
         let raw = parse_xml(
-            doc(
-                "<MaHoSo>a</MaHoSo><MaHoSo>b</MaHoSo><Bogus/><ChuHoSo><b>x</b></ChuHoSo>\
-                 <DanhSachLePhi><LePhi><Gia>1</Gia><X/></LePhi><Other/></DanhSachLePhi>",
-            )
+            doc("<MaHoSo>a</MaHoSo><MaHoSo>b</MaHoSo><Bogus/><ChuHoSo><b>x</b></ChuHoSo>\
+                 <DanhSachLePhi><LePhi><Gia>1</Gia><X/></LePhi><Other/></DanhSachLePhi>")
             .as_bytes(),
         )
         .unwrap();
-        let got: Vec<(&str, FieldErrorKind)> = raw
-            .problems
-            .iter()
-            .map(|p| (p.field.as_str(), p.kind))
-            .collect();
+        let got: Vec<(&str, FieldErrorKind)> = raw.problems.iter().map(|p| (p.field.as_str(), p.kind)).collect();
         assert_eq!(
             got,
             vec![
@@ -408,10 +360,8 @@ mod tests {
 
     #[test]
     fn fields_outside_the_namespace_are_unknown() {
-        let raw = parse_xml(
-            br#"<HoSo xmlns="urn:lienthong:hoso:1"><MaHoSo xmlns="urn:other">x</MaHoSo></HoSo>"#,
-        )
-        .unwrap();
+        let raw =
+            parse_xml(br#"<HoSo xmlns="urn:lienthong:hoso:1"><MaHoSo xmlns="urn:other">x</MaHoSo></HoSo>"#).unwrap();
         assert_eq!(raw.problems[0].kind, FieldErrorKind::Unknown);
         assert_eq!(raw.get("MaHoSo"), None);
     }
