@@ -1,1 +1,22 @@
+//! Lienthong: an interoperability gateway between provincial public-service
+//! portals, vertical-ministry systems and the National Public Service Portal.
+//!
+//! A portal submits a dossier ([`server`]); the gateway authenticates the sender
+//! ([`auth`]), normalises and validates the dossier ([`schemas`]), routes it
+//! ([`routing`]), stores it durably with its delivery ([`store`]), answers with a
+//! receipt, and the [`delivery`] worker sends it through the agency's adapter.
 
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod delivery;
+pub mod demo;
+pub mod error;
+pub mod metrics;
+pub mod routing;
+pub mod server;
+pub mod store;
+
+pub use app::Gateway;
+pub use config::Config;

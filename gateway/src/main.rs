@@ -1,1 +1,5 @@
-fn main() {}
+//! The `lienthong` command.
+
+fn main() -> std::process::ExitCode {
+    gateway::cli::main()
+}

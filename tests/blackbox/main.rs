@@ -1,1 +1,9 @@
+//! Black-box tests of the gateway: the real binary over real sockets, a real
+//! SQLite file, and the DVCQG simulator.
 
+mod support;
+
+mod accept;
+mod cli;
+mod crash;
+mod delivery;

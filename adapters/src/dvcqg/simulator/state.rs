@@ -1,0 +1,210 @@
+//! What the DVCQG simulator remembers: sessions, dossiers, answers by key, counters.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use schemas::VnDateTime;
+use serde_json::Value;
+
+use super::validate::{Rejection, SyncBody};
+use super::{DvcqgStats, ReceivedDossier, SimCredentials};
+use crate::dvcqg::wire::{code, Answer, ProgressItem};
+use crate::sim::SimStats;
+
+/// A session's lifetime unless a test changes it.
+pub(super) const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(3600);
+
+/// The simulated agency: fixed credentials and mutable state.
+pub(super) struct Agency {
+    pub(super) credentials: SimCredentials,
+    state: Mutex<State>,
+}
+
+/// Everything the agency knows.
+pub(super) struct State {
+    /// Lifetime given to new sessions.
+    pub(super) session_ttl: Duration,
+    /// `DongBoHoSoMC` requests still to answer "99".
+    pub(super) busy_next: u32,
+    sessions: HashMap<String, Instant>,
+    dossiers: HashMap<String, Stored>,
+    received: Vec<ReceivedDossier>,
+    replies: HashMap<String, Answer>,
+    progress: Vec<ProgressItem>,
+    next_id: u64,
+    counters: DvcqgStats,
+}
+
+/// A dossier as synchronised.
+struct Stored {
+    id: String,
+    dossier: Value,
+}
+
+impl Agency {
+    pub(super) fn new(credentials: SimCredentials) -> Self {
+        Self { credentials, state: Mutex::new(State::new(DEFAULT_SESSION_TTL)) }
+    }
+
+    /// The state; a panic elsewhere while it was held leaves it usable.
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets everything but the session lifetime.
+    pub(super) fn reset(&self) {
+        let mut state = self.lock();
+        *state = State::new(state.session_ttl);
+    }
+}
+
+impl State {
+    fn new(session_ttl: Duration) -> Self {
+        Self {
+            session_ttl,
+            busy_next: 0,
+            sessions: HashMap::new(),
+            dossiers: HashMap::new(),
+            received: Vec::new(),
+            replies: HashMap::new(),
+            progress: Vec::new(),
+            next_id: 1,
+            counters: DvcqgStats::default(),
+        }
+    }
+
+    /// Opens a session and returns it.
+    pub(super) fn open_session(&mut self) -> String {
+        let now = Instant::now();
+        self.sessions.retain(|_, expiry| *expiry > now);
+        let session = uuid::Uuid::new_v4().simple().to_string();
+        self.sessions.insert(session.clone(), now + self.session_ttl);
+        self.counters.logins += 1;
+        session
+    }
+
+    /// Counts a refused login.
+    pub(super) fn login_refused(&mut self) {
+        self.counters.logins_refused += 1;
+    }
+
+    /// Whether `session` is open and not expired.
+    pub(super) fn session_valid(&self, session: Option<&str>) -> bool {
+        session.and_then(|s| self.sessions.get(s)).is_some_and(|expiry| *expiry > Instant::now())
+    }
+
+    /// Ends every open session.
+    pub(super) fn expire_sessions(&mut self) {
+        self.sessions.clear();
+    }
+
+    /// An error answer, counted by its code.
+    pub(super) fn reject(&mut self, rejection: &Rejection) -> Answer {
+        *self.counters.rejected.entry(rejection.code.to_owned()).or_default() += 1;
+        rejection.answer()
+    }
+
+    /// The answer first given under `key`, counted as a replay.
+    pub(super) fn replay(&mut self, key: Option<&str>) -> Option<Answer> {
+        let answer = self.replies.get(key?)?.clone();
+        self.counters.replayed += 1;
+        Some(answer)
+    }
+
+    /// Remembers the answer given under `key`.
+    pub(super) fn remember(&mut self, key: Option<&str>, answer: &Answer) {
+        if let Some(k) = key {
+            self.replies.insert(k.to_owned(), answer.clone());
+        }
+    }
+
+    /// Stores a checked dossier, or refuses it as a duplicate or unknown update.
+    pub(super) fn store(&mut self, body: SyncBody, idempotency_key: &str, correlation_id: &str) -> Answer {
+        let existing = self.dossiers.get(&body.ma_ho_so).map(|s| s.id.clone());
+        let id = match (existing, body.is_updating) {
+            (Some(_), false) => {
+                let message = format!("Hồ sơ {} đã được đồng bộ trước đó", body.ma_ho_so);
+                return self.reject(&Rejection::new(code::ALREADY_SYNCED, message));
+            }
+            (None, true) => {
+                let message = format!("Không tìm thấy hồ sơ {} để cập nhật", body.ma_ho_so);
+                return self.reject(&Rejection::new(code::NOT_FOUND, message));
+            }
+            (Some(id), true) => {
+                self.counters.updated += 1;
+                id
+            }
+            (None, false) => {
+                self.counters.accepted += 1;
+                let id = format!("DVCQG-{:010}", self.next_id);
+                self.next_id += 1;
+                id
+            }
+        };
+        self.dossiers.insert(body.ma_ho_so.clone(), Stored { id: id.clone(), dossier: body.dossier.clone() });
+        self.received.push(ReceivedDossier {
+            id: id.clone(),
+            idempotency_key: idempotency_key.to_owned(),
+            correlation_id: correlation_id.to_owned(),
+            ma_ho_so: body.ma_ho_so,
+            is_update: body.is_updating,
+            dossier: body.dossier,
+            received_at: VnDateTime::now(),
+        });
+        Answer { id: Some(id), ..Answer::new(code::OK, "Thành công") }
+    }
+
+    /// A dossier with its history in `QuaTrinhXuLy`, as `TraCuuHoSo` returns it.
+    pub(super) fn lookup(&mut self, ma_ho_so: &str) -> Option<Value> {
+        self.counters.lookups += 1;
+        let mut dossier = self.dossiers.get(ma_ho_so)?.dossier.clone();
+        let history: Vec<&ProgressItem> = self.progress.iter().filter(|p| p.ma_ho_so == ma_ho_so).collect();
+        let history = serde_json::to_value(history).unwrap_or_default();
+        if let Value::Object(map) = &mut dossier {
+            map.insert("QuaTrinhXuLy".into(), history);
+        }
+        Some(dossier)
+    }
+
+    /// Whether a dossier has been synchronised.
+    pub(super) fn knows(&self, ma_ho_so: &str) -> bool {
+        self.dossiers.contains_key(ma_ho_so)
+    }
+
+    /// Adds history items; an item equal in dossier, status and time to one already
+    /// held is a repeat and is not added again.
+    pub(super) fn add_progress(&mut self, items: Vec<ProgressItem>) {
+        for item in items {
+            let repeat = self.progress.iter().any(|p| {
+                p.ma_ho_so == item.ma_ho_so
+                    && p.trang_thai == item.trang_thai
+                    && p.thoi_diem_xu_ly == item.thoi_diem_xu_ly
+            });
+            if !repeat {
+                self.counters.progress_items += 1;
+                self.progress.push(item);
+            }
+        }
+    }
+
+    /// Everything received by `DongBoHoSoMC`, in order.
+    pub(super) fn received(&self) -> Vec<ReceivedDossier> {
+        self.received.clone()
+    }
+
+    /// Every history item held, in order.
+    pub(super) fn progress(&self) -> Vec<ProgressItem> {
+        self.progress.clone()
+    }
+
+    /// The agency's counters with the server's.
+    pub(super) fn stats(&self, server: &SimStats) -> DvcqgStats {
+        DvcqgStats {
+            requests: server.requests,
+            injected_failures: server.injected_failures,
+            hung: server.hung,
+            ..self.counters.clone()
+        }
+    }
+}

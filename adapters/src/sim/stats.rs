@@ -1,0 +1,44 @@
+//! Counters every simulator server keeps, whatever the agency.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// The server's own counters (agency requests only, never control requests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Agency requests that arrived.
+    pub requests: u64,
+    /// Requests answered with an injected HTTP 503.
+    pub injected_failures: u64,
+    /// Requests held by the `hang` fault.
+    pub hung: u64,
+}
+
+/// The live counters behind [`SimStats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) requests: AtomicU64,
+    pub(crate) injected_failures: AtomicU64,
+    pub(crate) hung: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> SimStats {
+        SimStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            injected_failures: self.injected_failures.load(Ordering::Relaxed),
+            hung: self.hung.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn reset(&self) {
+        for c in [&self.requests, &self.injected_failures, &self.hung] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}

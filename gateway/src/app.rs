@@ -1,0 +1,121 @@
+//! Assembling and running a gateway: store, adapters, server and worker.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use adapters::dvcqg::DvcqgAdapter;
+use adapters::Adapter;
+use schemas::AgencyId;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::auth::Members;
+use crate::config::{AgencyConfig, Config};
+use crate::delivery::{Adapters, DeliveryWorker};
+use crate::metrics::Metrics;
+use crate::routing::RoutingTable;
+use crate::server::{self, AppState};
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// Why a gateway could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP client for agencies could not be built.
+    #[error("http client: {0}")]
+    Client(String),
+    /// An agency id in the configuration is invalid.
+    #[error("agency {0}: invalid id")]
+    Agency(String),
+}
+
+/// A running gateway.
+pub struct Gateway {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Its shared state (store, metrics, configuration).
+    pub state: Arc<AppState>,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    worker: JoinHandle<()>,
+}
+
+/// Builds one adapter per configured agency, sharing one connection pool.
+pub fn build_adapters(config: &Config) -> Result<Adapters, StartError> {
+    let client = reqwest::Client::builder()
+        .timeout(config.delivery.request_timeout)
+        .connect_timeout(config.delivery.connect_timeout)
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .user_agent(concat!("lienthong/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| StartError::Client(e.to_string()))?;
+    let mut adapters: Adapters = HashMap::new();
+    for (id, agency) in &config.agencies {
+        let agency_id = AgencyId::parse(id).map_err(|_| StartError::Agency(id.clone()))?;
+        let adapter: Arc<dyn Adapter> = match agency {
+            AgencyConfig::Dvcqg(c) => Arc::new(DvcqgAdapter::new(agency_id.clone(), c.clone(), client.clone())),
+        };
+        adapters.insert(agency_id, adapter);
+    }
+    Ok(adapters)
+}
+
+impl Gateway {
+    /// Opens the store, binds the listener and starts serving and delivering.
+    pub async fn start(config: Config) -> Result<Gateway, StartError> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_path())?);
+        Self::start_with_store(config, store).await
+    }
+
+    /// Like [`Gateway::start`], with a store the caller opened.
+    pub async fn start_with_store(config: Config, store: Arc<dyn Store>) -> Result<Gateway, StartError> {
+        let adapters = Arc::new(build_adapters(&config)?);
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
+        let metrics = Metrics::new();
+        let wake = Arc::new(Notify::new());
+        let state = Arc::new(AppState {
+            members: Members::from_config(&config),
+            routes: RoutingTable::from_config(&config),
+            store: store.clone(),
+            metrics: metrics.clone(),
+            wake: wake.clone(),
+            shutting_down: Default::default(),
+            config: config.clone(),
+        });
+        let (tx, rx) = watch::channel(false);
+        let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
+        let worker = DeliveryWorker { store, adapters, config: config.delivery.clone(), metrics, wake };
+        let worker = tokio::spawn(worker.run(rx));
+        Ok(Gateway { addr, state, shutdown: tx, server, worker })
+    }
+
+    /// The base URL, such as `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests and deliveries finish within their
+    /// deadlines, and returns. Undelivered dossiers stay queued in the store.
+    pub async fn shutdown(self) {
+        self.state.shutting_down.store(true, Ordering::Relaxed);
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        let _ = self.worker.await;
+    }
+}

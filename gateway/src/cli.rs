@@ -1,0 +1,169 @@
+//! The `lienthong` command line.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat};
+use crate::{demo, Gateway};
+
+/// Lienthong: the interoperability gateway for online public services.
+#[derive(Debug, Parser)]
+#[command(name = "lienthong", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and report every error with its location.
+    CheckConfig {
+        /// The configuration file.
+        file: PathBuf,
+    },
+    /// Run a self-contained demonstration: gateway, agency simulator and a synthetic
+    /// provincial portal, on the embedded store; no configuration needed.
+    Demo(demo::DemoArgs),
+    /// Print the SHA-256 of a bearer token read from standard input, for `token_sha256`.
+    HashToken,
+    /// Run an agency simulator on its own.
+    Simulate {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: SocketAddr,
+        /// The login the simulator accepts.
+        #[arg(long, default_value = "lienthong")]
+        username: String,
+        /// The password the simulator accepts.
+        #[arg(long, env = "LIENTHONG_SIM_PASSWORD", default_value = "lienthong-dev")]
+        password: String,
+    },
+}
+
+/// Sets up logging to standard error.
+pub fn init_tracing(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Human => builder.try_init(),
+    };
+}
+
+/// Runs the command line; the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::CheckConfig { file } => match Config::load(&file) {
+            Ok(config) => {
+                println!(
+                    "{}: ok ({} members, {} routes, {} agencies)",
+                    file.display(),
+                    config.members.len(),
+                    config.routes.len(),
+                    config.agencies.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(errors) => {
+                for e in &errors.0 {
+                    eprintln!("{}: {e}", file.display());
+                }
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::HashToken => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).context("reading the token")?;
+            let token = line.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!token.is_empty(), "no token on standard input");
+            println!("{}", crate::auth::hash_token(token));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { config } => {
+            let config = Config::load(&config).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
+            init_tracing(config.log.format, &config.log.filter);
+            runtime()?.block_on(serve(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => {
+            init_tracing(LogFormat::Human, "warn");
+            runtime()?.block_on(demo::run(args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate { listen, username, password } => {
+            init_tracing(LogFormat::Human, "info");
+            runtime()?.block_on(async move {
+                let sim = adapters::dvcqg::DvcqgSimulator::start(listen, adapters::dvcqg::SimCredentials { username, password })
+                    .await
+                    .with_context(|| format!("starting the DVCQG simulator on {listen}"))?;
+                println!("dvcqg simulator listening on {}", sim.url());
+                shutdown_signal().await;
+                sim.shutdown().await;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let gateway = Gateway::start(config).await?;
+    println!("lienthong listening on {}", gateway.url());
+    let _ = std::io::stdout().flush();
+    tracing::info!(addr = %gateway.addr, "gateway started");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    gateway.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

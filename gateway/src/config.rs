@@ -1,0 +1,367 @@
+//! The gateway's configuration file (TOML): every field documented, defaults in one
+//! place, durations in human form (`"30s"`). [`Config::load`] parses, then
+//! [`Config::validate`] checks what serde cannot and reports every problem with
+//! its location.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use adapters::dvcqg::DvcqgConfig;
+use schemas::{AgencyId, MemberId};
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP server.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Where dossiers and the delivery queue are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// How dossiers are delivered to agencies.
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Members allowed to call the gateway.
+    #[serde(default)]
+    pub members: Vec<MemberConfig>,
+    /// Procedure code (exact or prefix) to agency.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// Agencies the gateway delivers to, by agency id.
+    #[serde(default)]
+    pub agencies: BTreeMap<String, AgencyConfig>,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes; larger ones get 413 unread.
+    pub max_body_bytes: u64,
+    /// Time a client has to send the request headers.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Time a client has to send the whole body.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// How long in-flight requests get to finish at shutdown.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 2 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Where dossiers and the delivery queue are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Directory of the embedded SQLite store (`lienthong.db` inside it), relative
+    /// to the working directory. Created if missing.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("data") }
+    }
+}
+
+/// How dossiers are delivered to agencies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Most deliveries in flight at once, over all agencies.
+    pub concurrency: usize,
+    /// How often the worker looks for deliveries that became due (new dossiers wake
+    /// it at once).
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Time limit of one request to an agency.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Time limit to open a connection to an agency.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Wait before the first retry; doubles on each further retry.
+    #[serde(with = "humantime_serde")]
+    pub backoff_initial: Duration,
+    /// The longest wait between retries.
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            poll_interval: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(3),
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `human` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `lienthong=debug,info`.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Human, filter: "info".into() }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    Human,
+    /// One JSON object per line for log collectors.
+    Json,
+}
+
+/// What a member is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A provincial public-service portal: submits dossiers.
+    Portal,
+    /// A ministry system: receives dossiers for its agency.
+    Ministry,
+    /// An operator of the gateway: may read everything.
+    Operator,
+}
+
+/// A member allowed to call the gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberConfig {
+    /// The member's id, used in metrics and logs.
+    pub id: String,
+    /// A readable name.
+    #[serde(default)]
+    pub name: String,
+    /// What the member is.
+    pub role: Role,
+    /// For a ministry: the agency it speaks for.
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// SHA-256 (hex) of the member's bearer token; the token itself is never stored.
+    /// `lienthong hash-token` computes it.
+    pub token_sha256: String,
+}
+
+/// One routing rule: `procedure` (exact) or `prefix`, never both.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// An exact procedure code.
+    #[serde(default)]
+    pub procedure: Option<String>,
+    /// A procedure-code prefix; the longest matching prefix wins.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// The agency that decides these procedures.
+    pub agency: String,
+}
+
+/// An agency and the adapter that speaks to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgencyConfig {
+    /// The National Public Service Portal.
+    Dvcqg(DvcqgConfig),
+}
+
+/// One problem in a configuration, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where: a TOML path such as `routes[2].agency`, or `line 4, column 1`.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.0 {
+            writeln!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Config {
+    /// Reads, parses and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError { location: path.display().to_string(), message: e.to_string() }])
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Parses and validates configuration text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigErrors> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let location = match e.span() {
+                Some(span) => {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                    format!("line {line}, column {col}")
+                }
+                None => "config".into(),
+            };
+            ConfigErrors(vec![ConfigError { location, message: e.message().to_owned() }])
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks everything serde cannot: ids, references between sections, duplicates.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut errs = Vec::new();
+        let mut push = |location: String, message: String| errs.push(ConfigError { location, message });
+
+        let s = &self.server;
+        if s.max_body_bytes == 0 {
+            push("server.max_body_bytes".into(), "must be greater than 0".into());
+        }
+        if self.delivery.concurrency == 0 {
+            push("delivery.concurrency".into(), "must be greater than 0".into());
+        }
+        if self.delivery.backoff_initial > self.delivery.backoff_max {
+            push("delivery.backoff_initial".into(), "must not exceed delivery.backoff_max".into());
+        }
+        for (name, d) in [("poll_interval", self.delivery.poll_interval), ("request_timeout", self.delivery.request_timeout)] {
+            if d.is_zero() {
+                push(format!("delivery.{name}"), "must be greater than 0".into());
+            }
+        }
+
+        for (id, agency) in &self.agencies {
+            if let Err(e) = AgencyId::parse(id) {
+                push(format!("agencies.{id}"), e.to_string());
+            }
+            match agency {
+                AgencyConfig::Dvcqg(c) => {
+                    for e in c.validate() {
+                        push(format!("agencies.{id}"), e.to_string());
+                    }
+                }
+            }
+        }
+
+        let mut seen_ids = Vec::new();
+        let mut seen_tokens = Vec::new();
+        for (i, m) in self.members.iter().enumerate() {
+            let at = format!("members[{i}]");
+            if let Err(e) = MemberId::parse(&m.id) {
+                push(format!("{at}.id"), e.to_string());
+            }
+            if seen_ids.contains(&m.id) {
+                push(format!("{at}.id"), format!("member {} is defined twice", m.id));
+            }
+            seen_ids.push(m.id.clone());
+            let hash = m.token_sha256.to_ascii_lowercase();
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                push(format!("{at}.token_sha256"), "must be 64 hexadecimal digits (lienthong hash-token)".into());
+            } else if seen_tokens.contains(&hash) {
+                push(format!("{at}.token_sha256"), "the same token is given to two members".into());
+            }
+            seen_tokens.push(hash);
+            match (m.role, &m.agency) {
+                (Role::Ministry, None) => push(format!("{at}.agency"), "a ministry member must name its agency".into()),
+                (Role::Ministry, Some(a)) if !self.agencies.contains_key(a) => {
+                    push(format!("{at}.agency"), format!("agency {a} is not configured under [agencies]"))
+                }
+                (Role::Portal | Role::Operator, Some(_)) => {
+                    push(format!("{at}.agency"), "only a ministry member speaks for an agency".into())
+                }
+                _ => {}
+            }
+        }
+
+        let mut seen_routes: Vec<(bool, String)> = Vec::new();
+        for (i, r) in self.routes.iter().enumerate() {
+            let at = format!("routes[{i}]");
+            let key = match (&r.procedure, &r.prefix) {
+                (Some(p), None) => {
+                    if let Err(e) = schemas::MaTTHC::parse(p) {
+                        push(format!("{at}.procedure"), e.to_string());
+                    }
+                    (true, p.clone())
+                }
+                (None, Some(p)) => {
+                    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
+                        push(format!("{at}.prefix"), "must be a non-empty start of a procedure code".into());
+                    }
+                    (false, p.clone())
+                }
+                _ => {
+                    push(at.clone(), "give exactly one of procedure or prefix".into());
+                    continue;
+                }
+            };
+            if seen_routes.contains(&key) {
+                push(at.clone(), format!("{} is routed twice", key.1));
+            }
+            seen_routes.push(key);
+            if !self.agencies.contains_key(&r.agency) {
+                push(format!("{at}.agency"), format!("agency {} is not configured under [agencies]", r.agency));
+            }
+        }
+
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(errs))
+        }
+    }
+
+    /// The path of the SQLite database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.store.data_dir.join("lienthong.db")
+    }
+}

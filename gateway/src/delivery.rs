@@ -1,0 +1,174 @@
+//! The delivery worker: claims due deliveries from the store (the queue lives
+//! there, not in memory), sends each through its agency's adapter, and records the
+//! outcome; retryable failures come back after an exponential backoff with jitter.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use adapters::{Adapter, Delivery, Outcome};
+use chrono::Utc;
+use rand::Rng;
+use schemas::{AgencyId, Dossier};
+use tokio::sync::{watch, Notify, Semaphore};
+use tracing::{debug, error, info, warn, Instrument};
+
+use crate::config::DeliveryConfig;
+use crate::metrics::Metrics;
+use crate::store::{AttemptResult, DeliveryJob, Store};
+
+/// Adapters by agency.
+pub type Adapters = HashMap<AgencyId, Arc<dyn Adapter>>;
+
+/// The worker and what it needs.
+pub struct DeliveryWorker {
+    /// The store holding the queue.
+    pub store: Arc<dyn Store>,
+    /// One adapter per configured agency.
+    pub adapters: Arc<Adapters>,
+    /// Timing and concurrency.
+    pub config: DeliveryConfig,
+    /// The metrics.
+    pub metrics: Metrics,
+    /// Notified when a dossier is queued.
+    pub wake: Arc<Notify>,
+}
+
+/// The wait before retry number `attempt` (1-based): `initial * 2^(attempt-1)`,
+/// capped at `max`, then scaled by a random factor in [0.5, 1.0] so that many
+/// deliveries failing together do not retry together.
+pub fn backoff(initial: Duration, max: Duration, attempt: u32, jitter: f64) -> Duration {
+    let exp = initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(30));
+    exp.min(max).mul_f64(jitter.clamp(0.5, 1.0))
+}
+
+impl DeliveryWorker {
+    /// Runs until `shutdown` turns true, then waits for in-flight deliveries.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let worker = Arc::new(self);
+        let permits = Arc::new(Semaphore::new(worker.config.concurrency));
+        // A claim must outlive the slowest attempt (a login plus a resend each
+        // bounded by the request timeout), or another claim could send it again.
+        let lease = worker.config.request_timeout * 4 + Duration::from_secs(30);
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = permits.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    p = permits.clone().acquire_owned() => drop(p),
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            let jobs = match worker.store.claim_due(Utc::now(), free, lease).await {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    error!(error = %e, "cannot claim deliveries; will retry");
+                    tokio::time::sleep(worker.config.poll_interval).await;
+                    continue;
+                }
+            };
+            if jobs.is_empty() {
+                tokio::select! {
+                    _ = worker.wake.notified() => {}
+                    _ = tokio::time::sleep(worker.config.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            for job in jobs {
+                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let w = worker.clone();
+                let span = tracing::info_span!("delivery", dossier = %job.dossier_code, agency = %job.agency, correlation_id = %job.correlation_id);
+                tokio::spawn(
+                    async move {
+                        w.deliver(job).await;
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
+            }
+        }
+        // Let in-flight attempts finish and record their outcome; anything cut off
+        // stays claimed until its lease ends and is then sent again.
+        let all = u32::try_from(worker.config.concurrency).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(worker.config.request_timeout * 2, permits.acquire_many(all)).await;
+    }
+
+    async fn deliver(&self, job: DeliveryJob) {
+        let agency = job.agency.as_str().to_owned();
+        let result = match (self.adapters.get(&job.agency), serde_json::from_str::<Dossier>(&job.canonical_json)) {
+            (None, _) => {
+                warn!("no adapter is configured for this agency; the delivery waits");
+                self.retry(&job, "no adapter configured for the agency".into())
+            }
+            (_, Err(e)) => {
+                error!(error = %e, "stored dossier cannot be read; delivery failed");
+                AttemptResult::Failed { error: "stored dossier unreadable".into() }
+            }
+            (Some(adapter), Ok(dossier)) => {
+                let started = Instant::now();
+                let outcome = adapter
+                    .deliver(&Delivery {
+                        dossier: &dossier,
+                        idempotency_key: &job.idempotency_key,
+                        correlation_id: &job.correlation_id,
+                    })
+                    .await;
+                self.metrics.delivery_duration.with_label_values(&[&agency]).observe(started.elapsed().as_secs_f64());
+                self.metrics.delivery_attempts.with_label_values(&[&agency, outcome.label()]).inc();
+                match outcome {
+                    Outcome::Delivered { agency_ref } => {
+                        info!(attempt = job.attempts + 1, "delivered");
+                        AttemptResult::Delivered { agency_ref }
+                    }
+                    Outcome::Retryable { reason } => {
+                        debug!(attempt = job.attempts + 1, reason = %reason, "delivery will be retried");
+                        self.retry(&job, reason)
+                    }
+                    Outcome::Permanent { reason } => {
+                        warn!(attempt = job.attempts + 1, reason = %reason, "agency refused the dossier for good");
+                        AttemptResult::Failed { error: reason }
+                    }
+                }
+            }
+        };
+        let timer = self.metrics.store_duration.with_label_values(&["record_attempt"]).start_timer();
+        if let Err(e) = self.store.record_attempt(job.id, result).await {
+            // The claim expires and the delivery is attempted again; the agency drops
+            // the repeat by its idempotency key.
+            error!(error = %e, "cannot record delivery outcome; it will be attempted again");
+        }
+        timer.observe_duration();
+    }
+
+    fn retry(&self, job: &DeliveryJob, error: String) -> AttemptResult {
+        let wait = backoff(
+            self.config.backoff_initial,
+            self.config.backoff_max,
+            job.attempts + 1,
+            rand::rng().random_range(0.5..=1.0),
+        );
+        let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+        AttemptResult::Retry { error, next_attempt_at: next }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters() {
+        let s = Duration::from_secs;
+        assert_eq!(backoff(s(1), s(60), 1, 1.0), s(1));
+        assert_eq!(backoff(s(1), s(60), 2, 1.0), s(2));
+        assert_eq!(backoff(s(1), s(60), 4, 1.0), s(8));
+        assert_eq!(backoff(s(1), s(60), 10, 1.0), s(60));
+        assert_eq!(backoff(s(1), s(60), 1000, 1.0), s(60));
+        assert_eq!(backoff(s(1), s(60), 4, 0.5), s(4));
+        assert_eq!(backoff(s(1), s(60), 4, 0.0), s(4), "jitter never goes below half");
+    }
+}

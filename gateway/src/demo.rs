@@ -1,0 +1,251 @@
+//! `lienthong demo`: the gateway on the embedded store, the agency simulator, and a
+//! synthetic provincial portal submitting a few hundred dossiers, with a summary.
+
+mod portal;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use adapters::dvcqg::{DvcqgConfig, DvcqgSimulator, SimCredentials};
+use adapters::sim::Faults;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tokio::sync::Semaphore;
+
+use crate::auth::hash_token;
+use crate::config::{AgencyConfig, Config, MemberConfig, Role, RouteConfig};
+use crate::store::DeliveryState;
+use crate::Gateway;
+
+/// Options of the demo.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// How many dossiers the synthetic portal submits.
+    #[arg(long, default_value_t = 300)]
+    pub dossiers: u32,
+    /// Where the gateway listens (a free port is taken if this one is busy).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory of the embedded store (default: a new temporary directory).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Share of agency requests the simulator fails, to show retries.
+    #[arg(long, default_value_t = 0.05)]
+    pub fail_ratio: f64,
+    /// Print the summary and exit instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub exit: bool,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+}
+
+const PORTAL_TOKEN_BYTES: usize = 24;
+
+fn random_token() -> String {
+    use rand::Rng;
+    let bytes: Vec<u8> = (0..PORTAL_TOKEN_BYTES).map(|_| rand::rng().random()).collect();
+    hex::encode(bytes)
+}
+
+fn demo_config(listen: SocketAddr, data_dir: PathBuf, dvcqg_url: String, portal: &str, operator: &str) -> Config {
+    let mut cfg = Config::default();
+    cfg.server.listen = listen;
+    cfg.store.data_dir = data_dir;
+    cfg.delivery.backoff_initial = Duration::from_millis(200);
+    cfg.delivery.backoff_max = Duration::from_secs(2);
+    cfg.delivery.poll_interval = Duration::from_millis(100);
+    cfg.members = vec![
+        MemberConfig {
+            id: "portal-hanoi".into(),
+            name: "Cổng Dịch vụ công thành phố Hà Nội".into(),
+            role: Role::Portal,
+            agency: None,
+            token_sha256: hash_token(portal),
+        },
+        MemberConfig {
+            id: "operator".into(),
+            name: "Vận hành Liên thông".into(),
+            role: Role::Operator,
+            agency: None,
+            token_sha256: hash_token(operator),
+        },
+    ];
+    cfg.routes = ["1.", "2.", "3."]
+        .iter()
+        .map(|p| RouteConfig { procedure: None, prefix: Some((*p).into()), agency: "dvcqg".into() })
+        .collect();
+    cfg.agencies.insert(
+        "dvcqg".into(),
+        AgencyConfig::Dvcqg(DvcqgConfig {
+            url: dvcqg_url,
+            username: "lienthong".into(),
+            password: Some("lienthong-demo".into()),
+            password_env: None,
+            unit_code: "000.00.00.G22".into(),
+        }),
+    );
+    cfg
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let data_dir = match args.data_dir.clone() {
+        Some(d) => d,
+        None => std::env::temp_dir().join(format!("lienthong-demo-{}", uuid::Uuid::new_v4().simple())),
+    };
+    let sim = DvcqgSimulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        SimCredentials { username: "lienthong".into(), password: "lienthong-demo".into() },
+    )
+    .await
+    .context("starting the DVCQG simulator")?;
+    sim.set_faults(Faults { fail_ratio: args.fail_ratio, ..Faults::default() });
+
+    let portal_token = random_token();
+    let operator_token = random_token();
+    let mut config = demo_config(args.listen, data_dir.clone(), sim.url(), &portal_token, &operator_token);
+    let gateway = match Gateway::start(config.clone()).await {
+        Ok(g) => g,
+        Err(crate::app::StartError::Listen { .. }) => {
+            config.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+            Gateway::start(config).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let base = gateway.url();
+    println!("Lienthong demo");
+    println!("  gateway         {base}  (store: {})", data_dir.join("lienthong.db").display());
+    println!("  DVCQG simulator {}", sim.url());
+    println!("  portal          portal-hanoi submitting {} dossiers\n", args.dossiers);
+
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let submissions = portal::submissions(&mut rng, args.dossiers);
+    let client = reqwest::Client::new();
+    let bar = ProgressBar::new(submissions.len() as u64).with_style(
+        ProgressStyle::with_template("  submitting  [{bar:40}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let limit = Arc::new(Semaphore::new(16));
+    let mut tasks = Vec::new();
+    for s in submissions {
+        let permit = limit.clone().acquire_owned().await?;
+        let client = client.clone();
+        let url = format!("{base}/v1/dossiers");
+        let token = portal_token.clone();
+        let bar = bar.clone();
+        tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let resp = client
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", s.content_type)
+                .body(s.body)
+                .send()
+                .await;
+            let elapsed = started.elapsed();
+            drop(permit);
+            bar.inc(1);
+            let outcome = match resp {
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let body: serde_json::Value = r.json().await.unwrap_or_default();
+                    let code = body["error"]["code"].as_str().unwrap_or_default().to_owned();
+                    (status, code)
+                }
+                Err(e) => (0, format!("transport: {e}")),
+            };
+            (s.label, outcome, elapsed)
+        }));
+    }
+    let mut accepted = 0u64;
+    let mut resent = 0u64;
+    let mut refused: BTreeMap<String, u64> = BTreeMap::new();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        let (_label, (status, code), elapsed) = t.await?;
+        latencies.push(elapsed);
+        match status {
+            202 => accepted += 1,
+            200 => resent += 1,
+            _ => *refused.entry(format!("{status} {code}")).or_default() += 1,
+        }
+    }
+    bar.finish_with_message("done");
+
+    let wait = ProgressBar::new(accepted).with_style(
+        ProgressStyle::with_template("  delivering  [{bar:40}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut counts = Vec::new();
+    loop {
+        counts = gateway.state.store.delivery_counts().await.unwrap_or(counts);
+        let done: u64 = counts
+            .iter()
+            .filter(|c| matches!(c.state, DeliveryState::Delivered | DeliveryState::Failed))
+            .map(|c| c.count)
+            .sum();
+        wait.set_position(done);
+        if done >= accepted || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait.finish_with_message("done");
+
+    latencies.sort();
+    let stats = sim.stats();
+    println!("\nSummary");
+    println!("  accepted (202)            {accepted}");
+    println!("  resent, receipt returned  {resent}");
+    println!("  refused                   {}", refused.values().sum::<u64>());
+    for (why, n) in &refused {
+        println!("    {why:<30} {n}");
+    }
+    println!("  delivered per agency");
+    for c in &counts {
+        println!("    {:<8} {:<10} {}", c.agency, c.state.as_str(), c.count);
+    }
+    println!(
+        "  DVCQG simulator           {} dossiers received, {} failures injected and retried",
+        sim.received().len(),
+        stats.injected_failures
+    );
+    println!(
+        "  submit latency            p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3
+    );
+
+    if args.exit {
+        gateway.shutdown().await;
+        sim.shutdown().await;
+        return Ok(());
+    }
+    println!("\nThe gateway keeps serving; press Ctrl-C to stop.");
+    println!("  readiness   {base}/readyz");
+    println!("  metrics     {base}/metrics");
+    println!("  a dossier   curl -H 'Authorization: Bearer {operator_token}' {base}/v1/dossiers/<MaHoSo>");
+    println!("  submit      curl -H 'Authorization: Bearer {portal_token}' -H 'Content-Type: application/json' --data @schemas/examples/khai-sinh.json {base}/v1/dossiers");
+    println!("  simulator   {}/_sim/received", sim.url());
+    crate::cli::shutdown_signal().await;
+    gateway.shutdown().await;
+    sim.shutdown().await;
+    Ok(())
+}

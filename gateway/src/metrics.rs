@@ -1,0 +1,92 @@
+//! The gateway's Prometheus metrics: one registry, registered once at start-up.
+//! Labels come from bounded sets only (route template, member, agency, outcome,
+//! error code); never a dossier code or personal data.
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+
+/// Every metric of the gateway.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// `lienthong_http_requests_total{route,method,member,status}`.
+    pub http_requests: IntCounterVec,
+    /// `lienthong_http_request_duration_seconds{route}`.
+    pub http_duration: HistogramVec,
+    /// `lienthong_dossiers_accepted_total{agency,dialect}`.
+    pub dossiers_accepted: IntCounterVec,
+    /// `lienthong_dossiers_refused_total{reason}`: reason is the error code.
+    pub dossiers_refused: IntCounterVec,
+    /// `lienthong_delivery_attempts_total{agency,outcome}`.
+    pub delivery_attempts: IntCounterVec,
+    /// `lienthong_delivery_duration_seconds{agency}`.
+    pub delivery_duration: HistogramVec,
+    /// `lienthong_store_operation_duration_seconds{operation}`.
+    pub store_duration: HistogramVec,
+    /// `lienthong_build_info{version}` = 1.
+    pub build_info: IntGaugeVec,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+            registry.register(Box::new(c.clone())).expect("metric registered once");
+            c
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()), labels)
+                .expect("valid metric definition");
+            registry.register(Box::new(h.clone())).expect("metric registered once");
+            h
+        };
+        let http_requests = counter(
+            "lienthong_http_requests_total",
+            "HTTP requests by route template, method, member and status",
+            &["route", "method", "member", "status"],
+        );
+        let http_duration =
+            histogram("lienthong_http_request_duration_seconds", "HTTP request latency by route template", &["route"]);
+        let dossiers_accepted =
+            counter("lienthong_dossiers_accepted_total", "Dossiers accepted and stored", &["agency", "dialect"]);
+        let dossiers_refused =
+            counter("lienthong_dossiers_refused_total", "Dossier submissions refused, by error code", &["reason"]);
+        let delivery_attempts =
+            counter("lienthong_delivery_attempts_total", "Delivery attempts by agency and outcome", &["agency", "outcome"]);
+        let delivery_duration =
+            histogram("lienthong_delivery_duration_seconds", "Latency of delivery attempts by agency", &["agency"]);
+        let store_duration =
+            histogram("lienthong_store_operation_duration_seconds", "Latency of store operations", &["operation"]);
+        let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
+            .expect("valid metric definition");
+        registry.register(Box::new(build_info.clone())).expect("metric registered once");
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            dossiers_accepted,
+            dossiers_refused,
+            delivery_attempts,
+            delivery_duration,
+            store_duration,
+            build_info,
+        }
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

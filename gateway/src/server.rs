@@ -1,0 +1,196 @@
+//! The HTTP server: accepts connections, routes requests to handlers, maps every
+//! refusal through [`ApiError`], and counts every request.
+
+mod accept;
+mod body;
+mod read;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tracing::{info, warn, Instrument};
+
+use crate::auth::Members;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::routing::RoutingTable;
+use crate::store::Store;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    /// The configuration the gateway started with.
+    pub config: Config,
+    /// Token hash to member.
+    pub members: Members,
+    /// Procedure to agency.
+    pub routes: RoutingTable,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The metrics.
+    pub metrics: Metrics,
+    /// Wakes the delivery worker when a dossier is queued.
+    pub wake: Arc<Notify>,
+    /// Set once shutdown has begun; `/readyz` reports it.
+    pub shutting_down: AtomicBool,
+}
+
+/// A JSON response with the correlation id header.
+pub fn json_response(status: StatusCode, body: Vec<u8>, correlation_id: &str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(correlation_id) {
+        h.insert("x-request-id", v);
+    }
+    resp
+}
+
+/// Serialises `value` as a JSON response.
+pub fn json<T: serde::Serialize>(status: StatusCode, value: &T, correlation_id: &str) -> Response<Full<Bytes>> {
+    match serde_json::to_vec(value) {
+        Ok(body) => json_response(status, body, correlation_id),
+        Err(_) => ApiError::internal().into_response(correlation_id),
+    }
+}
+
+/// The correlation id: the client's `X-Request-Id` when it is sane, else a new one.
+fn correlation_id(req: &Request<Incoming>) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// What a handler produced, with the labels the request is counted under.
+pub(crate) struct Handled {
+    /// The route template, such as `/v1/dossiers/{code}`.
+    pub route: &'static str,
+    /// The member id, or `anonymous`.
+    pub member: String,
+    /// The response or the refusal.
+    pub result: Result<Response<Full<Bytes>>, ApiError>,
+}
+
+async fn handle(st: Arc<AppState>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let cid = correlation_id(&req);
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", correlation_id = %cid, method = %method);
+    let handled = dispatch(&st, req, &cid).instrument(span.clone()).await;
+    let route = handled.route;
+    let resp = match handled.result {
+        Ok(r) => r,
+        Err(e) => {
+            if route == "/v1/dossiers" && method == Method::POST {
+                st.metrics.dossiers_refused.with_label_values(&[e.code]).inc();
+            }
+            span.in_scope(|| info!(route, member = %handled.member, status = e.status.as_u16(), code = e.code, "refused"));
+            e.into_response(&cid)
+        }
+    };
+    let status = resp.status().as_u16().to_string();
+    st.metrics.http_requests.with_label_values(&[route, method.as_str(), &handled.member, &status]).inc();
+    st.metrics.http_duration.with_label_values(&[route]).observe(started.elapsed().as_secs_f64());
+    resp
+}
+
+async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
+    let path = req.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let anonymous = |route, result| Handled { route, member: "anonymous".into(), result };
+    match (req.method(), segments.as_slice()) {
+        (&Method::POST, ["v1", "dossiers"]) => accept::submit(st, req, cid).await,
+        (&Method::GET, ["v1", "dossiers", code]) => {
+            let code = (*code).to_owned();
+            read::dossier(st, req, &code, cid).await
+        }
+        (&Method::GET, ["healthz"]) => anonymous("/healthz", Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}), cid))),
+        (&Method::GET, ["readyz"]) => anonymous("/readyz", Ok(readiness(st, cid).await)),
+        (&Method::GET, ["metrics"]) => {
+            let mut resp = Response::new(Full::new(Bytes::from(st.metrics.render())));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            anonymous("/metrics", Ok(resp))
+        }
+        (_, ["v1", "dossiers"]) => anonymous("/v1/dossiers", Err(method_not_allowed("POST"))),
+        (_, ["v1", "dossiers", _]) => anonymous("/v1/dossiers/{code}", Err(method_not_allowed("GET"))),
+        (_, ["healthz" | "readyz" | "metrics"]) => anonymous("other", Err(method_not_allowed("GET"))),
+        _ => anonymous("other", Err(ApiError::not_found("no such endpoint"))),
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this endpoint accepts {allow}"))
+        .with_header(header::ALLOW, allow)
+}
+
+async fn readiness(st: &AppState, cid: &str) -> Response<Full<Bytes>> {
+    let mut problems = Vec::new();
+    if st.shutting_down.load(Ordering::Relaxed) {
+        problems.push("shutting down".to_owned());
+    }
+    if let Err(e) = st.store.ping().await {
+        problems.push(format!("store unreachable: {e}"));
+    }
+    if problems.is_empty() {
+        json(StatusCode::OK, &serde_json::json!({"status": "ready"}), cid)
+    } else {
+        json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({"status": "not_ready", "problems": problems}), cid)
+    }
+}
+
+/// Serves HTTP on `listener` until `shutdown` turns true, then gives in-flight
+/// requests the configured grace period.
+pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(st.config.server.header_read_timeout);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _peer): (_, SocketAddr) = match accepted {
+                    Ok(c) => c,
+                    Err(e) => {
+                        warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let st = st.clone();
+                let svc = service_fn(move |req| {
+                    let st = st.clone();
+                    async move { Ok::<_, Infallible>(handle(st, req).await) }
+                });
+                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let grace = st.config.server.shutdown_grace;
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        warn!(grace = ?grace, "in-flight requests did not finish within the shutdown grace period");
+    }
+}

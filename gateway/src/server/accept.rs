@@ -1,0 +1,185 @@
+//! `POST /v1/dossiers`: the accept pipeline.
+//!
+//! Stages, in order: authenticate, (rate limit), check media type and declared
+//! length, read the body, (verify the signature), parse and normalise, validate,
+//! route, store, answer. Each stage is a function that either passes its output on
+//! or refuses with an [`ApiError`]; nothing is stored unless every stage passed.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use hyper::body::Incoming;
+use schemas::{AgencyId, Dossier, VnDateTime};
+use sha2::{Digest, Sha256};
+use tracing::info;
+
+use super::{body, json, AppState, Handled};
+use crate::auth::Member;
+use crate::config::Role;
+use crate::error::ApiError;
+use crate::store::{NewDossier, Receipt, SubmitOutcome};
+
+const ROUTE: &str = "/v1/dossiers";
+
+/// The wire dialect of a dossier body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The DVCQG JSON object.
+    Json,
+    /// The `HoSo` XML element.
+    Xml,
+}
+
+impl Dialect {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Xml => "xml",
+        }
+    }
+
+    fn media_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Xml => "application/xml",
+        }
+    }
+}
+
+/// Handles a submission.
+pub(crate) async fn submit(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
+    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+        return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
+    };
+    let result = pipeline(st, &member, req, cid).await;
+    Handled { route: ROUTE, member: member.id.to_string(), result }
+}
+
+async fn pipeline(
+    st: &Arc<AppState>,
+    member: &Member,
+    req: Request<Incoming>,
+    cid: &str,
+) -> Result<http::Response<http_body_util::Full<Bytes>>, ApiError> {
+    if member.role != Role::Portal {
+        return Err(ApiError::forbidden("only portal members submit dossiers"));
+    }
+    let dialect = dialect(req.headers())?;
+    let limits = &st.config.server;
+    body::check_declared_length(req.headers(), limits.max_body_bytes)?;
+    let bytes = body::read(req.into_body(), limits.max_body_bytes, limits.body_read_timeout).await?;
+    let dossier = parse(dialect, &bytes)?;
+    let agency = route(st, &dossier)?;
+    let receipt = Receipt {
+        receipt_id: uuid::Uuid::now_v7().to_string(),
+        dossier_code: dossier.code.to_string(),
+        sender: member.id.to_string(),
+        agency: agency.to_string(),
+        accepted_at: VnDateTime::now().to_rfc3339(),
+        body_sha256: hex::encode(Sha256::digest(&bytes)),
+    };
+    let canonical_json =
+        serde_json::to_string(&dossier).map_err(|_| ApiError::internal())?;
+    let new = NewDossier {
+        code: dossier.code.clone(),
+        sender: member.id.clone(),
+        agency: agency.clone(),
+        procedure_code: dossier.procedure_code.to_string(),
+        content_hash: dossier.content_hash(),
+        media_type: dialect.media_type().to_owned(),
+        body: bytes.to_vec(),
+        canonical_json,
+        receipt,
+        correlation_id: cid.to_owned(),
+    };
+    let timer = st.metrics.store_duration.with_label_values(&["submit"]).start_timer();
+    let outcome = st.store.submit(new).await;
+    timer.observe_duration();
+    let outcome = outcome.map_err(|e| {
+        tracing::error!(error = %e, "store refused a submission; nothing was accepted");
+        ApiError::unavailable("the store is unavailable; nothing was accepted, retry later")
+    })?;
+    match outcome {
+        SubmitOutcome::Accepted(receipt) => {
+            st.wake.notify_one();
+            st.metrics.dossiers_accepted.with_label_values(&[agency.as_str(), dialect.label()]).inc();
+            info!(dossier = %dossier.code, agency = %agency, receipt = %receipt.receipt_id, "dossier accepted");
+            Ok(with_location(json(StatusCode::ACCEPTED, &receipt, cid), &dossier))
+        }
+        SubmitOutcome::Duplicate(receipt) => {
+            info!(dossier = %dossier.code, receipt = %receipt.receipt_id, "same dossier sent again; original receipt returned");
+            Ok(with_location(json(StatusCode::OK, &receipt, cid), &dossier))
+        }
+        SubmitOutcome::Conflict => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "dossier_conflict",
+            "a different dossier with this code was already accepted",
+        )),
+    }
+}
+
+fn with_location(
+    mut resp: http::Response<http_body_util::Full<Bytes>>,
+    dossier: &Dossier,
+) -> http::Response<http_body_util::Full<Bytes>> {
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/dossiers/{}", dossier.code)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+/// The dialect named by `Content-Type`: JSON or XML, UTF-8 only.
+fn dialect(headers: &HeaderMap) -> Result<Dialect, ApiError> {
+    let unsupported = || {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send application/json or application/xml (UTF-8)",
+        )
+    };
+    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).ok_or_else(unsupported)?;
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    for param in parts {
+        if let Some((k, v)) = param.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("charset") && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8") {
+                return Err(unsupported());
+            }
+        }
+    }
+    match essence.as_str() {
+        "application/json" => Ok(Dialect::Json),
+        "application/xml" | "text/xml" => Ok(Dialect::Xml),
+        _ => Err(unsupported()),
+    }
+}
+
+fn parse(dialect: Dialect, bytes: &[u8]) -> Result<Dossier, ApiError> {
+    let parsed = match dialect {
+        Dialect::Json => schemas::dossier_from_json(bytes),
+        Dialect::Xml => schemas::dossier_from_xml(bytes),
+    };
+    Ok(parsed?)
+}
+
+/// The agency: the dossier's explicit target if it names one, else the routing table.
+fn route(st: &AppState, dossier: &Dossier) -> Result<AgencyId, ApiError> {
+    if let Some(target) = &dossier.target_agency {
+        if !st.config.agencies.contains_key(target.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_agency",
+                format!("CoQuanDich names agency {target}, which this gateway does not serve"),
+            ));
+        }
+        return Ok(target.clone());
+    }
+    st.routes.route(&dossier.procedure_code).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_route",
+            format!("no agency is configured for procedure {}", dossier.procedure_code),
+        )
+    })
+}

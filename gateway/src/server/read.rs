@@ -1,0 +1,65 @@
+//! `GET /v1/dossiers/{code}`: the canonical dossier, its deliveries and history,
+//! for the sender, the target agency and operators only.
+
+use std::sync::Arc;
+
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use schemas::MaHoSo;
+use serde::Serialize;
+
+use super::{json, AppState, Handled};
+use crate::config::Role;
+use crate::error::ApiError;
+use crate::store::{DeliveryInfo, DeliveryState, HistoryEntry, Receipt};
+
+const ROUTE: &str = "/v1/dossiers/{code}";
+
+#[derive(Serialize)]
+struct DossierView<'a> {
+    dossier: serde_json::Value,
+    sender: &'a str,
+    agency: &'a str,
+    receipt: &'a Receipt,
+    delivery_state: Option<DeliveryState>,
+    deliveries: &'a [DeliveryInfo],
+    history: &'a [HistoryEntry],
+}
+
+/// Handles a dossier read.
+pub(crate) async fn dossier(st: &Arc<AppState>, req: Request<Incoming>, code: &str, cid: &str) -> Handled {
+    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+        return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
+    };
+    let result = async {
+        let code = MaHoSo::parse(code).map_err(|_| ApiError::not_found("no dossier with this code"))?;
+        let timer = st.metrics.store_duration.with_label_values(&["read_dossier"]).start_timer();
+        let found = st.store.dossier(&code).await;
+        timer.observe_duration();
+        let stored = found
+            .map_err(|e| {
+                tracing::error!(error = %e, "store read failed");
+                ApiError::unavailable("the store is unavailable")
+            })?
+            .ok_or_else(|| ApiError::not_found("no dossier with this code"))?;
+        let allowed = member.role == Role::Operator
+            || stored.sender == member.id.as_str()
+            || (member.role == Role::Ministry && member.agency.as_ref().is_some_and(|a| a.as_str() == stored.agency));
+        if !allowed {
+            return Err(ApiError::forbidden("only the sender, the target agency and operators may read this dossier"));
+        }
+        let dossier = serde_json::from_str(&stored.canonical_json).map_err(|_| ApiError::internal())?;
+        let view = DossierView {
+            dossier,
+            sender: &stored.sender,
+            agency: &stored.agency,
+            receipt: &stored.receipt,
+            delivery_state: stored.deliveries.first().map(|d| d.state),
+            deliveries: &stored.deliveries,
+            history: &stored.history,
+        };
+        Ok(json(StatusCode::OK, &view, cid))
+    }
+    .await;
+    Handled { route: ROUTE, member: member.id.to_string(), result }
+}

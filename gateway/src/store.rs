@@ -1,0 +1,245 @@
+//! Durable storage of dossiers, receipts and the delivery queue, behind a trait so
+//! that the handlers and the worker do not know which database holds them.
+//!
+//! The embedded default is SQLite ([`SqliteStore`]). Every method that changes
+//! state is durable when it returns.
+
+mod migrations;
+mod sqlite;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use schemas::{AgencyId, MaHoSo, MemberId};
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStore;
+
+/// What the gateway hands back when it accepts a dossier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The gateway's id for this acceptance.
+    pub receipt_id: String,
+    /// The dossier code.
+    pub dossier_code: String,
+    /// The member that sent it.
+    pub sender: String,
+    /// The agency it will be delivered to.
+    pub agency: String,
+    /// When it was stored, RFC 3339 in Vietnam's zone.
+    pub accepted_at: String,
+    /// SHA-256 (hex) of the exact bytes received.
+    pub body_sha256: String,
+}
+
+/// A dossier to store together with its first delivery.
+#[derive(Debug, Clone)]
+pub struct NewDossier {
+    /// The dossier code (unique across the gateway).
+    pub code: MaHoSo,
+    /// Who sent it.
+    pub sender: MemberId,
+    /// Where it goes.
+    pub agency: AgencyId,
+    /// The procedure code, for statistics.
+    pub procedure_code: String,
+    /// Hash of the canonical content, which decides "the same dossier again".
+    pub content_hash: [u8; 32],
+    /// The media type it arrived in.
+    pub media_type: String,
+    /// The exact bytes received.
+    pub body: Vec<u8>,
+    /// The canonical dossier as JSON.
+    pub canonical_json: String,
+    /// The receipt to return.
+    pub receipt: Receipt,
+    /// The request's correlation id.
+    pub correlation_id: String,
+}
+
+/// What storing a dossier did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    /// Stored now, with this receipt.
+    Accepted(Receipt),
+    /// The same sender sent the same content before: the original receipt.
+    Duplicate(Receipt),
+    /// The code is taken by different content or another sender.
+    Conflict,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its first attempt.
+    Queued,
+    /// Failed in a way that may pass; waiting for the next attempt.
+    Retrying,
+    /// The agency has it.
+    Delivered,
+    /// The agency refused it for good.
+    Failed,
+}
+
+impl DeliveryState {
+    /// The state's name, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Retrying => "retrying",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored state name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => Self::Queued,
+            "retrying" => Self::Retrying,
+            "delivered" => Self::Delivered,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A delivery as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryInfo {
+    /// The agency.
+    pub agency: String,
+    /// Where it stands.
+    pub state: DeliveryState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// The agency's reference once delivered.
+    pub agency_ref: Option<String>,
+    /// When it was delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When the next attempt is due, while queued or retrying.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// A stored status event, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// The event in canonical form.
+    pub event: serde_json::Value,
+    /// Who reported it.
+    pub reported_by: String,
+    /// When the gateway stored it.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A stored dossier with its deliveries and history.
+#[derive(Debug, Clone)]
+pub struct StoredDossier {
+    /// Who sent it.
+    pub sender: String,
+    /// Where it goes.
+    pub agency: String,
+    /// The canonical dossier as JSON.
+    pub canonical_json: String,
+    /// The receipt given.
+    pub receipt: Receipt,
+    /// Its deliveries.
+    pub deliveries: Vec<DeliveryInfo>,
+    /// Its status history, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// A delivery claimed by a worker, with what it needs to send it.
+#[derive(Debug, Clone)]
+pub struct DeliveryJob {
+    /// The delivery's id.
+    pub id: i64,
+    /// The agency.
+    pub agency: AgencyId,
+    /// The dossier code.
+    pub dossier_code: String,
+    /// The key the agency uses to drop repeats.
+    pub idempotency_key: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// The canonical dossier as JSON.
+    pub canonical_json: String,
+    /// The correlation id of the accepting request.
+    pub correlation_id: String,
+}
+
+/// The result of one attempt, to record.
+#[derive(Debug, Clone)]
+pub enum AttemptResult {
+    /// Delivered.
+    Delivered {
+        /// The agency's reference, if it gave one.
+        agency_ref: Option<String>,
+    },
+    /// Try again at the given time.
+    Retry {
+        /// Why it failed.
+        error: String,
+        /// When to try again.
+        next_attempt_at: DateTime<Utc>,
+    },
+    /// Never try again.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Counts of deliveries by agency and state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryCount {
+    /// The agency.
+    pub agency: String,
+    /// The state.
+    pub state: DeliveryState,
+    /// How many.
+    pub count: u64,
+}
+
+/// A store failure; the request that met it stored nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The store's worker thread is gone.
+    #[error("the store is shut down")]
+    Closed,
+    /// Stored data could not be read back.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+/// Durable storage of the gateway.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores a dossier and queues its delivery in one transaction, or finds that it
+    /// was stored before.
+    async fn submit(&self, dossier: NewDossier) -> Result<SubmitOutcome, StoreError>;
+
+    /// Reads one dossier with its deliveries and history.
+    async fn dossier(&self, code: &MaHoSo) -> Result<Option<StoredDossier>, StoreError>;
+
+    /// Claims up to `limit` due deliveries, oldest first, for `lease`: no other
+    /// claim returns them until the lease ends or their result is recorded.
+    async fn claim_due(&self, now: DateTime<Utc>, limit: usize, lease: Duration) -> Result<Vec<DeliveryJob>, StoreError>;
+
+    /// Records the result of an attempt and releases the claim.
+    async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<(), StoreError>;
+
+    /// Counts deliveries by agency and state.
+    async fn delivery_counts(&self) -> Result<Vec<DeliveryCount>, StoreError>;
+
+    /// Checks the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

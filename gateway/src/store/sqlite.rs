@@ -1,0 +1,370 @@
+//! The embedded SQLite store: one writer thread that groups concurrent changes into
+//! one durable commit (WAL, `synchronous=FULL`), and a reader connection for queries.
+//!
+//! No change is acknowledged before the commit that holds it has returned, so a
+//! 202 survives `kill -9` and a power cut.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use schemas::{AgencyId, MaHoSo};
+use tokio::sync::oneshot;
+
+use super::{
+    migrations, AttemptResult, DeliveryCount, DeliveryInfo, DeliveryJob, DeliveryState, HistoryEntry, NewDossier,
+    Receipt, Store, StoreError, StoredDossier, SubmitOutcome,
+};
+
+/// Most changes grouped into one commit.
+const MAX_BATCH: usize = 256;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+enum Op {
+    Submit(Box<NewDossier>, Reply<SubmitOutcome>),
+    Claim { now: DateTime<Utc>, limit: usize, lease: Duration, reply: Reply<Vec<DeliveryJob>> },
+    Record { id: i64, result: AttemptResult, reply: Reply<()> },
+}
+
+/// The embedded store.
+pub struct SqliteStore {
+    writer: mpsc::Sender<Op>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut conn = open(path).map_err(db)?;
+        migrations::apply(&mut conn).map_err(db)?;
+        // The database file belongs to this one process: claims held by a previous
+        // run (which crashed or was killed mid-delivery) are released now rather
+        // than when their lease would have ended.
+        conn.execute("UPDATE deliveries SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL", [])
+            .map_err(db)?;
+        let reader = open(path).map_err(db)?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("lienthong-store".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(Self { writer: tx, reader: Arc::new(Mutex::new(reader)) })
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.writer.send(make(tx)).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().map_err(|_| StoreError::Closed)?;
+            f(&conn)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, batch);
+    }
+}
+
+/// Applies a batch in one transaction; each change in its own savepoint so one
+/// failure does not undo the others. Replies only after the commit.
+fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return fail_all(batch, &e.to_string()),
+    };
+    let mut done: Vec<Box<dyn FnOnce(Result<(), String>)>> = Vec::with_capacity(batch.len());
+    for op in batch {
+        match op {
+            Op::Submit(d, reply) => {
+                let r = in_savepoint(&tx, |c| submit(c, &d));
+                done.push(finish(r, reply));
+            }
+            Op::Claim { now, limit, lease, reply } => {
+                let r = in_savepoint(&tx, |c| claim(c, now, limit, lease));
+                done.push(finish(r, reply));
+            }
+            Op::Record { id, result, reply } => {
+                let r = in_savepoint(&tx, |c| record(c, id, &result));
+                done.push(finish(r, reply));
+            }
+        }
+    }
+    let committed = tx.commit().map_err(|e| e.to_string());
+    for f in done {
+        f(committed.clone());
+    }
+}
+
+fn in_savepoint<T>(
+    tx: &rusqlite::Transaction<'_>,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    // A nested savepoint on the open transaction; dropping it unapplied rolls it back.
+    tx.execute_batch("SAVEPOINT op").map_err(db)?;
+    let r = f(tx);
+    let end = if r.is_ok() { "RELEASE op" } else { "ROLLBACK TO op; RELEASE op" };
+    tx.execute_batch(end).map_err(db)?;
+    r
+}
+
+fn finish<T: Send + 'static>(r: Result<T, StoreError>, reply: Reply<T>) -> Box<dyn FnOnce(Result<(), String>)> {
+    Box::new(move |committed| {
+        let out = match committed {
+            Ok(()) => r,
+            Err(e) => Err(StoreError::Database(format!("commit failed: {e}"))),
+        };
+        let _ = reply.send(out);
+    })
+}
+
+fn fail_all(batch: Vec<Op>, msg: &str) {
+    let e = || StoreError::Database(msg.to_owned());
+    for op in batch {
+        match op {
+            Op::Submit(_, r) => drop(r.send(Err(e()))),
+            Op::Claim { reply, .. } => drop(reply.send(Err(e()))),
+            Op::Record { reply, .. } => drop(reply.send(Err(e()))),
+        }
+    }
+}
+
+fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
+    let existing: Option<(String, Vec<u8>, String)> = c
+        .query_row("SELECT sender, content_hash, receipt FROM dossiers WHERE code = ?1", [d.code.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(db)?;
+    if let Some((sender, hash, receipt)) = existing {
+        if sender == d.sender.as_str() && hash == d.content_hash {
+            let receipt: Receipt = serde_json::from_str(&receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            return Ok(SubmitOutcome::Duplicate(receipt));
+        }
+        return Ok(SubmitOutcome::Conflict);
+    }
+    let now = Utc::now().timestamp_millis();
+    let receipt = serde_json::to_string(&d.receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    c.execute(
+        "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical, receipt, correlation_id, accepted_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            d.code.as_str(),
+            d.sender.as_str(),
+            d.agency.as_str(),
+            d.procedure_code,
+            &d.content_hash[..],
+            d.media_type,
+            d.body,
+            d.canonical_json,
+            receipt,
+            d.correlation_id,
+            now
+        ],
+    )
+    .map_err(db)?;
+    c.execute(
+        "INSERT INTO deliveries (dossier_code, agency, idempotency_key, state, next_attempt_ms, created_at_ms)
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?4)",
+        params![d.code.as_str(), d.agency.as_str(), format!("{}:{}", d.receipt.receipt_id, d.agency), now],
+    )
+    .map_err(db)?;
+    Ok(SubmitOutcome::Accepted(d.receipt.clone()))
+}
+
+fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> Result<Vec<DeliveryJob>, StoreError> {
+    let now_ms = now.timestamp_millis();
+    let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+    let mut stmt = c
+        .prepare_cached(
+            "UPDATE deliveries SET lease_until_ms = ?1
+             WHERE id IN (SELECT id FROM deliveries
+                          WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= ?2
+                            AND (lease_until_ms IS NULL OR lease_until_ms < ?2)
+                          ORDER BY id LIMIT ?3)
+             RETURNING id, agency, dossier_code, idempotency_key, attempts",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![until, now_ms, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, u32>(4)?))
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    let mut jobs = Vec::with_capacity(rows.len());
+    let mut dossier = c.prepare_cached("SELECT canonical, correlation_id FROM dossiers WHERE code = ?1").map_err(db)?;
+    for (id, agency, code, key, attempts) in rows {
+        let (canonical_json, correlation_id): (String, String) =
+            dossier.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
+        let agency = AgencyId::parse(&agency).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        jobs.push(DeliveryJob { id, agency, dossier_code: code, idempotency_key: key, attempts, canonical_json, correlation_id });
+    }
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<(), StoreError> {
+    let now = Utc::now().timestamp_millis();
+    let (state, error, agency_ref, delivered, next) = match result {
+        AttemptResult::Delivered { agency_ref } => ("delivered", None, agency_ref.as_deref(), Some(now), now),
+        AttemptResult::Retry { error, next_attempt_at } => {
+            ("retrying", Some(error.as_str()), None, None, next_attempt_at.timestamp_millis())
+        }
+        AttemptResult::Failed { error } => ("failed", Some(error.as_str()), None, None, now),
+    };
+    let n = c
+        .execute(
+            "UPDATE deliveries SET state = ?1, attempts = attempts + 1, last_error = COALESCE(?2, last_error),
+                 agency_ref = COALESCE(?3, agency_ref), delivered_at_ms = ?4, next_attempt_ms = ?5, lease_until_ms = NULL
+             WHERE id = ?6 AND state IN ('queued', 'retrying')",
+            params![state, error, agency_ref, delivered, next, id],
+        )
+        .map_err(db)?;
+    if n == 0 {
+        return Err(StoreError::Corrupt(format!("delivery {id} is not pending")));
+    }
+    Ok(())
+}
+
+fn ms(v: Option<i64>) -> Option<DateTime<Utc>> {
+    v.and_then(|v| Utc.timestamp_millis_opt(v).single())
+}
+
+fn read_dossier(c: &Connection, code: &str) -> Result<Option<StoredDossier>, StoreError> {
+    let row: Option<(String, String, String, String)> = c
+        .query_row("SELECT sender, agency, canonical, receipt FROM dossiers WHERE code = ?1", [code], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()
+        .map_err(db)?;
+    let Some((sender, agency, canonical_json, receipt)) = row else { return Ok(None) };
+    let receipt = serde_json::from_str(&receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT agency, state, attempts, last_error, agency_ref, delivered_at_ms, next_attempt_ms
+             FROM deliveries WHERE dossier_code = ?1 ORDER BY id",
+        )
+        .map_err(db)?;
+    let deliveries = stmt
+        .query_map([code], |r| {
+            let state: String = r.get(1)?;
+            Ok((r.get::<_, String>(0)?, state, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get::<_, i64>(6)?))
+        })
+        .map_err(db)?
+        .map(|row| {
+            let (agency, state, attempts, last_error, agency_ref, delivered, next) = row.map_err(db)?;
+            let state = DeliveryState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("delivery state {state}")))?;
+            let pending = matches!(state, DeliveryState::Queued | DeliveryState::Retrying);
+            Ok(DeliveryInfo {
+                agency,
+                state,
+                attempts,
+                last_error,
+                agency_ref,
+                delivered_at: ms(delivered),
+                next_attempt_at: if pending { ms(Some(next)) } else { None },
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut stmt = c
+        .prepare_cached("SELECT event, reported_by, recorded_at_ms FROM status_events WHERE dossier_code = ?1 ORDER BY id")
+        .map_err(db)?;
+    let history = stmt
+        .query_map([code], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+        .map_err(db)?
+        .map(|row| {
+            let (event, reported_by, at) = row.map_err(db)?;
+            Ok(HistoryEntry {
+                event: serde_json::from_str(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                reported_by,
+                recorded_at: ms(Some(at)).unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(StoredDossier { sender, agency, canonical_json, receipt, deliveries, history }))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn submit(&self, dossier: NewDossier) -> Result<SubmitOutcome, StoreError> {
+        self.call(|reply| Op::Submit(Box::new(dossier), reply)).await
+    }
+
+    async fn dossier(&self, code: &MaHoSo) -> Result<Option<StoredDossier>, StoreError> {
+        let code = code.as_str().to_owned();
+        self.read(move |c| read_dossier(c, &code)).await
+    }
+
+    async fn claim_due(&self, now: DateTime<Utc>, limit: usize, lease: Duration) -> Result<Vec<DeliveryJob>, StoreError> {
+        self.call(|reply| Op::Claim { now, limit, lease, reply }).await
+    }
+
+    async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<(), StoreError> {
+        self.call(|reply| Op::Record { id: delivery_id, result, reply }).await
+    }
+
+    async fn delivery_counts(&self) -> Result<Vec<DeliveryCount>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT agency, state, COUNT(*) FROM deliveries GROUP BY agency, state ORDER BY agency, state")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+                .map_err(db)?;
+            rows.map(|row| {
+                let (agency, state, count) = row.map_err(db)?;
+                let state = DeliveryState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("delivery state {state}")))?;
+                Ok(DeliveryCount { agency, state, count: count.max(0) as u64 })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db)).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

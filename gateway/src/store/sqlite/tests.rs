@@ -1,0 +1,118 @@
+use super::*;
+use schemas::MemberId;
+
+fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
+    NewDossier {
+        code: MaHoSo::parse(code).unwrap(),
+        sender: MemberId::parse(sender).unwrap(),
+        agency: AgencyId::parse("dvcqg").unwrap(),
+        procedure_code: "1.001193".into(),
+        content_hash: [hash; 32],
+        media_type: "application/json".into(),
+        body: b"{}".to_vec(),
+        canonical_json: "{}".into(),
+        receipt: Receipt {
+            receipt_id: format!("r-{code}-{hash}"),
+            dossier_code: code.into(),
+            sender: sender.into(),
+            agency: "dvcqg".into(),
+            accepted_at: "2026-11-22T08:00:00+07:00".into(),
+            body_sha256: "00".into(),
+        },
+        correlation_id: "c".into(),
+    }
+}
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    (dir, s)
+}
+
+#[tokio::test]
+async fn submit_is_idempotent_and_conflicts_are_detected() {
+    let (_d, s) = store();
+    let code = "000.00.31.H29-261122-0001";
+    let first = s.submit(new_dossier(code, "portal-a", 1)).await.unwrap();
+    let SubmitOutcome::Accepted(receipt) = first else { panic!("{first:?}") };
+    assert_eq!(s.submit(new_dossier(code, "portal-a", 1)).await.unwrap(), SubmitOutcome::Duplicate(receipt));
+    assert_eq!(s.submit(new_dossier(code, "portal-a", 2)).await.unwrap(), SubmitOutcome::Conflict);
+    assert_eq!(s.submit(new_dossier(code, "portal-b", 1)).await.unwrap(), SubmitOutcome::Conflict);
+    let counts = s.delivery_counts().await.unwrap();
+    assert_eq!(counts, vec![DeliveryCount { agency: "dvcqg".into(), state: DeliveryState::Queued, count: 1 }]);
+}
+
+#[tokio::test]
+async fn concurrent_submissions_are_grouped_and_all_stored() {
+    let (_d, s) = store();
+    let s = Arc::new(s);
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.submit(new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)).await
+        }));
+    }
+    for t in tasks {
+        assert!(matches!(t.await.unwrap().unwrap(), SubmitOutcome::Accepted(_)));
+    }
+    let counts = s.delivery_counts().await.unwrap();
+    assert_eq!(counts[0].count, 200);
+}
+
+#[tokio::test]
+async fn claims_are_leased_in_order_and_results_recorded() {
+    let (_d, s) = store();
+    for i in 1..=3 {
+        s.submit(new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)).await.unwrap();
+    }
+    let now = Utc::now() + chrono::Duration::seconds(1);
+    let jobs = s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap();
+    let codes: Vec<_> = jobs.iter().map(|j| j.dossier_code.as_str()).collect();
+    assert_eq!(codes, ["000.00.31.H29-261122-0001", "000.00.31.H29-261122-0002", "000.00.31.H29-261122-0003"]);
+    assert!(s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap().is_empty(), "leased jobs are not claimed twice");
+
+    s.record_attempt(jobs[0].id, AttemptResult::Delivered { agency_ref: Some("X1".into()) }).await.unwrap();
+    let later = now + chrono::Duration::seconds(30);
+    s.record_attempt(jobs[1].id, AttemptResult::Retry { error: "timeout".into(), next_attempt_at: later }).await.unwrap();
+    s.record_attempt(jobs[2].id, AttemptResult::Failed { error: "refused".into() }).await.unwrap();
+    assert!(s.record_attempt(jobs[0].id, AttemptResult::Failed { error: "x".into() }).await.is_err(), "a finished delivery stays finished");
+
+    assert!(s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap().is_empty(), "the retry is not due yet");
+    let again = s.claim_due(later, 10, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1);
+
+    let d = s.dossier(&MaHoSo::parse("000.00.31.H29-261122-0001").unwrap()).await.unwrap().unwrap();
+    assert_eq!(d.deliveries[0].state, DeliveryState::Delivered);
+    assert_eq!(d.deliveries[0].agency_ref.as_deref(), Some("X1"));
+    let d = s.dossier(&MaHoSo::parse("000.00.31.H29-261122-0003").unwrap()).await.unwrap().unwrap();
+    assert_eq!(d.deliveries[0].state, DeliveryState::Failed);
+    assert_eq!(d.deliveries[0].last_error.as_deref(), Some("refused"));
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_claimed_again() {
+    let (_d, s) = store();
+    s.submit(new_dossier("000.00.31.H29-261122-0001", "portal-a", 1)).await.unwrap();
+    let now = Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(s.claim_due(now, 10, Duration::from_secs(5)).await.unwrap().len(), 1);
+    let after = now + chrono::Duration::seconds(6);
+    assert_eq!(s.claim_due(after, 10, Duration::from_secs(5)).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn data_and_leases_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let s = SqliteStore::open(&path).unwrap();
+        s.submit(new_dossier("000.00.31.H29-261122-0001", "portal-a", 1)).await.unwrap();
+        let now = Utc::now() + chrono::Duration::seconds(1);
+        assert_eq!(s.claim_due(now, 10, Duration::from_secs(600)).await.unwrap().len(), 1);
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    let now = Utc::now() + chrono::Duration::seconds(1);
+    let jobs = s.claim_due(now, 10, Duration::from_secs(600)).await.unwrap();
+    assert_eq!(jobs.len(), 1, "a claim held by a process that is gone is released at start-up");
+}

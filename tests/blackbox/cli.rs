@@ -1,0 +1,114 @@
+//! The command line: configuration checking, and the demo running to its summary.
+
+use std::process::Command;
+
+use crate::support::bin;
+
+fn repo_file(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+#[test]
+fn every_example_config_under_deploy_passes_check_config() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(repo_file("deploy")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out = Command::new(bin()).arg("check-config").arg(&path).output().unwrap();
+            assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "no example config found under deploy/");
+}
+
+#[test]
+fn check_config_reports_every_error_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        r#"
+[[members]]
+id = "Portal H29"
+role = "portal"
+token_sha256 = "abc"
+
+[[members]]
+id = "m"
+role = "ministry"
+token_sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+[[routes]]
+prefix = "1."
+agency = "nowhere"
+
+[[routes]]
+prefix = "1."
+procedure = "1.001193"
+agency = "nowhere"
+"#,
+    )
+    .unwrap();
+    let out = Command::new(bin()).arg("check-config").arg(&path).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "members[0].id",
+        "members[0].token_sha256",
+        "members[1].agency",
+        "routes[0].agency: agency nowhere is not configured",
+        "routes[1]: give exactly one of procedure or prefix",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+
+    std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:8080\"\nbogus = 1\n").unwrap();
+    let out = Command::new(bin()).arg("check-config").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("line 3, column 1") && err.contains("bogus"), "{err}");
+}
+
+#[test]
+fn hash_token_prints_the_configured_form() {
+    use std::io::Write;
+    let mut child = Command::new(bin())
+        .arg("hash-token")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), gateway::auth::hash_token("s3cret"));
+}
+
+#[test]
+fn the_demo_runs_to_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["demo", "--exit", "--dossiers", "120", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Summary"), "{stdout}");
+    let accepted: u64 = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("accepted (202)"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no accepted line in {stdout}"));
+    assert!(accepted > 80, "{stdout}");
+    let delivered: u64 = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("dvcqg"))
+        .filter_map(|l| l.trim().strip_prefix("delivered"))
+        .filter_map(|v| v.trim().parse::<u64>().ok())
+        .sum();
+    assert_eq!(delivered, accepted, "every accepted dossier delivered: {stdout}");
+    assert!(stdout.contains("refused") && stdout.contains("impossible_dates"), "{stdout}");
+    assert!(stdout.contains("p99"), "{stdout}");
+}

@@ -1,0 +1,76 @@
+//! `kill -9` while clients submit: every 202 is stored and delivered exactly once.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_dossier_survives_sigkill_and_is_delivered_once() {
+    let sim = simulator().await;
+    // Slow the agency a little so deliveries are in flight when the kill lands.
+    sim.set_faults(adapters::sim::Faults { latency: Duration::from_millis(5), ..Default::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim.url(), &Options::default());
+    let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let seq = Arc::new(AtomicU32::new(0));
+
+    for round in 0..3 {
+        let mut gw = GatewayProcess::start(&config).await;
+        let api = Api::new(&gw.url);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut clients = Vec::new();
+        for _ in 0..6 {
+            let (api, stop, acked, seq) = (api.clone(), stop.clone(), acked.clone(), seq.clone());
+            clients.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let n = seq.fetch_add(1, Ordering::Relaxed);
+                    let code = format!("000.00.31.H29-261122-{n:04}");
+                    let sent = api
+                        .http
+                        .post(format!("{}/v1/dossiers", api.base))
+                        .bearer_auth(PORTAL_TOKEN)
+                        .header("content-type", "application/json")
+                        .body(json_dossier(&code).to_string())
+                        .timeout(Duration::from_secs(5))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == 202 => {
+                            acked.lock().unwrap().insert(code);
+                        }
+                        Ok(r) => panic!("unexpected status {} in round {round}", r.status()),
+                        Err(_) => break, // the gateway died mid-request: outcome unknown
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(700 + 300 * round)).await;
+        gw.kill9();
+        stop.store(true, Ordering::Relaxed);
+        for c in clients {
+            c.await.unwrap();
+        }
+    }
+
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 50, "the load was real: {} acknowledged", acked.len());
+    let gw = GatewayProcess::start(&config).await;
+    let api = Api::new(&gw.url);
+    for code in &acked {
+        api.wait_delivery(code, "delivered", Duration::from_secs(30)).await;
+    }
+    // Exactly once at the agency: no dossier recorded twice, every 202 present.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for r in sim.received() {
+        *seen.entry(r.ma_ho_so).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    for code in &acked {
+        assert!(seen.contains_key(code), "{code} got a 202 but never reached the agency");
+    }
+    assert_eq!(count_rows(&gw.database(), "deliveries"), count_rows(&gw.database(), "dossiers"));
+}

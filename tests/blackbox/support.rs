@@ -1,0 +1,311 @@
+//! Harness of the black-box tests: the real `lienthong` binary on an ephemeral
+//! port, a real SQLite file, and the DVCQG simulator over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use adapters::dvcqg::{DvcqgSimulator, SimCredentials};
+use gateway::auth::hash_token;
+
+pub const PORTAL_TOKEN: &str = "portal-token-h29";
+pub const PORTAL_B_TOKEN: &str = "portal-token-h49";
+pub const MINISTRY_TOKEN: &str = "ministry-token-dvcqg";
+pub const OTHER_MINISTRY_TOKEN: &str = "ministry-token-other";
+pub const OPERATOR_TOKEN: &str = "operator-token";
+pub const SIM_USER: &str = "lienthong";
+pub const SIM_PASSWORD: &str = "sim-secret";
+
+/// Starts a DVCQG simulator on an ephemeral port.
+pub async fn simulator() -> DvcqgSimulator {
+    DvcqgSimulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        SimCredentials { username: SIM_USER.into(), password: SIM_PASSWORD.into() },
+    )
+    .await
+    .expect("simulator starts")
+}
+
+/// Extra configuration for a test.
+#[derive(Clone)]
+pub struct Options {
+    pub max_body_bytes: u64,
+    pub backoff_initial: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { max_body_bytes: 64 * 1024, backoff_initial: "100ms" }
+    }
+}
+
+/// Writes a configuration for a gateway whose agencies all point at `dvcqg_url`.
+pub fn write_config(dir: &Path, dvcqg_url: &str, opts: &Options) -> PathBuf {
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+max_body_bytes = {max_body}
+shutdown_grace = "5s"
+
+[store]
+data_dir = "{data}"
+
+[delivery]
+concurrency = 8
+poll_interval = "100ms"
+request_timeout = "2s"
+connect_timeout = "500ms"
+backoff_initial = "{backoff}"
+backoff_max = "1s"
+
+[log]
+filter = "info"
+
+[[members]]
+id = "portal-h29"
+role = "portal"
+token_sha256 = "{portal}"
+
+[[members]]
+id = "portal-h49"
+role = "portal"
+token_sha256 = "{portal_b}"
+
+[[members]]
+id = "dvcqg-bo"
+role = "ministry"
+agency = "dvcqg"
+token_sha256 = "{ministry}"
+
+[[members]]
+id = "other-ministry"
+role = "ministry"
+agency = "other"
+token_sha256 = "{other}"
+
+[[members]]
+id = "ops"
+role = "operator"
+token_sha256 = "{operator}"
+
+[[routes]]
+prefix = "1."
+agency = "dvcqg"
+
+[[routes]]
+prefix = "2."
+agency = "dvcqg"
+
+[[routes]]
+procedure = "3.000181"
+agency = "other"
+
+[agencies.dvcqg]
+kind = "dvcqg"
+url = "{url}"
+username = "{user}"
+password = "{password}"
+unit_code = "000.00.00.G22"
+
+[agencies.other]
+kind = "dvcqg"
+url = "{url}"
+username = "{user}"
+password = "{password}"
+unit_code = "000.00.00.G22"
+"#,
+        max_body = opts.max_body_bytes,
+        backoff = opts.backoff_initial,
+        data = dir.join("data").display(),
+        portal = hash_token(PORTAL_TOKEN),
+        portal_b = hash_token(PORTAL_B_TOKEN),
+        ministry = hash_token(MINISTRY_TOKEN),
+        other = hash_token(OTHER_MINISTRY_TOKEN),
+        operator = hash_token(OPERATOR_TOKEN),
+        url = dvcqg_url,
+        user = SIM_USER,
+        password = SIM_PASSWORD,
+    );
+    let path = dir.join("lienthong.toml");
+    std::fs::write(&path, text).expect("config written");
+    path
+}
+
+/// The `lienthong` binary built for these tests.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_lienthong")
+}
+
+/// A gateway process.
+pub struct GatewayProcess {
+    pub child: Child,
+    pub url: String,
+    pub config: PathBuf,
+}
+
+impl GatewayProcess {
+    /// Starts `lienthong serve` and waits until it is ready.
+    pub async fn start(config: &Path) -> GatewayProcess {
+        let mut child = Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gateway starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let line = tokio::task::spawn_blocking(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            reader.read_line(&mut line).map(|_| line)
+        })
+        .await
+        .expect("reader joins")
+        .expect("gateway prints its address");
+        let url = line.trim().strip_prefix("lienthong listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        let gw = GatewayProcess { child, url, config: config.to_owned() };
+        gw.wait_ready().await;
+        gw
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = reqwest::Client::new();
+        loop {
+            if let Ok(r) = client.get(format!("{}/readyz", self.url)).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "gateway not ready in time");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reaped");
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(status.success());
+        let status = self.child.wait().expect("reaped");
+        assert!(status.success(), "gateway exited with {status}");
+    }
+
+    /// The SQLite file of this gateway.
+    pub fn database(&self) -> PathBuf {
+        self.config.parent().expect("config dir").join("data").join("lienthong.db")
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Counts rows of a table in a gateway's database (read-only, while it runs or not).
+pub fn count_rows(db: &Path, table: &str) -> i64 {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("db opens");
+    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).expect("count")
+}
+
+/// A client of the gateway's API.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api { base: base.to_owned(), http: reqwest::Client::new() }
+    }
+
+    pub async fn submit(&self, token: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}/v1/dossiers", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn dossier(&self, token: &str, code: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .get(format!("{}/v1/dossiers/{code}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Polls until the dossier's delivery reaches `state`.
+    pub async fn wait_delivery(&self, code: &str, state: &str, within: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let (status, body) = self.dossier(OPERATOR_TOKEN, code).await;
+            if status == 200 && body["delivery_state"] == state {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "{code} did not reach {state}: {status} {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A valid JSON dossier with the given code.
+pub fn json_dossier(code: &str) -> serde_json::Value {
+    serde_json::json!({
+        "MaHoSo": code,
+        "MaTTHC": "1.001193",
+        "TenTTHC": "Đăng ký khai sinh",
+        "MaLinhVuc": "G09-TP01",
+        "KenhThucHien": "2",
+        "ChuHoSo": "Nguyễn Thị Hồng Nhung",
+        "SoGiayToChuHoSo": "079190001234",
+        "LoaiDoiTuong": "1",
+        "SoDienThoai": "0903123456",
+        "NgayTiepNhan": "20261122083000",
+        "NgayHenTra": "2026-11-25 17:00:00",
+        "TaiLieuNop": [{"TenTepDinhKem": "to-khai.pdf", "DuongDanTaiTepTin": "https://dvc.example.vn/f/1"}],
+        "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí đăng ký khai sinh", "Gia": "8000"}]
+    })
+}
+
+/// The same dossier in the XML dialect.
+pub fn xml_dossier(code: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<HoSo xmlns="urn:lienthong:hoso:1" Id="hs-1">
+  <MaHoSo>{code}</MaHoSo>
+  <MaTTHC>2.000488</MaTTHC>
+  <TenTTHC>Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam</TenTTHC>
+  <KenhThucHien>2</KenhThucHien>
+  <ChuHoSo>Trần Văn Bình</ChuHoSo>
+  <SoGiayToChuHoSo>001089004321</SoGiayToChuHoSo>
+  <LoaiDoiTuong>1</LoaiDoiTuong>
+  <NgayTiepNhan>2026-11-22T09:15:00+07:00</NgayTiepNhan>
+  <NgayHenTra>20261202170000</NgayHenTra>
+  <DanhSachLePhi><LePhi><TenPhiLePhi>Phí cấp phiếu</TenPhiLePhi><Gia>200000</Gia></LePhi></DanhSachLePhi>
+</HoSo>
+"#
+    )
+}
