@@ -120,9 +120,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate { listen, username, password } => {
             init_tracing(LogFormat::Human, "info");
             runtime()?.block_on(async move {
-                let sim = adapters::dvcqg::DvcqgSimulator::start(listen, adapters::dvcqg::SimCredentials { username, password })
-                    .await
-                    .with_context(|| format!("starting the DVCQG simulator on {listen}"))?;
+                let sim = adapters::dvcqg::DvcqgSimulator::start(
+                    listen,
+                    adapters::dvcqg::SimCredentials { username, password },
+                )
+                .await
+                .with_context(|| format!("starting the DVCQG simulator on {listen}"))?;
                 println!("dvcqg simulator listening on {}", sim.url());
                 shutdown_signal().await;
                 sim.shutdown().await;

@@ -274,7 +274,9 @@ impl Config {
         if self.delivery.backoff_initial > self.delivery.backoff_max {
             push("delivery.backoff_initial".into(), "must not exceed delivery.backoff_max".into());
         }
-        for (name, d) in [("poll_interval", self.delivery.poll_interval), ("request_timeout", self.delivery.request_timeout)] {
+        for (name, d) in
+            [("poll_interval", self.delivery.poll_interval), ("request_timeout", self.delivery.request_timeout)]
+        {
             if d.is_zero() {
                 push(format!("delivery.{name}"), "must be greater than 0".into());
             }

@@ -150,13 +150,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let bar = bar.clone();
         tasks.push(tokio::spawn(async move {
             let started = Instant::now();
-            let resp = client
-                .post(url)
-                .bearer_auth(token)
-                .header("content-type", s.content_type)
-                .body(s.body)
-                .send()
-                .await;
+            let resp =
+                client.post(url).bearer_auth(token).header("content-type", s.content_type).body(s.body).send().await;
             let elapsed = started.elapsed();
             drop(permit);
             bar.inc(1);

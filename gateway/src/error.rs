@@ -80,11 +80,8 @@ impl ApiError {
         struct Body<'a> {
             error: Inner<'a>,
         }
-        let details = self
-            .details
-            .iter()
-            .map(|d| Detail { field: &d.field, code: d.kind.code(), message: &d.message })
-            .collect();
+        let details =
+            self.details.iter().map(|d| Detail { field: &d.field, code: d.kind.code(), message: &d.message }).collect();
         let body = Body { error: Inner { code: self.code, message: &self.message, correlation_id, details } };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut resp = crate::server::json_response(self.status, bytes, correlation_id);

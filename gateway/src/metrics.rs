@@ -26,7 +26,8 @@ pub struct Metrics {
     pub build_info: IntGaugeVec,
 }
 
-const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
 impl Metrics {
     /// Creates and registers every metric.
@@ -54,8 +55,11 @@ impl Metrics {
             counter("lienthong_dossiers_accepted_total", "Dossiers accepted and stored", &["agency", "dialect"]);
         let dossiers_refused =
             counter("lienthong_dossiers_refused_total", "Dossier submissions refused, by error code", &["reason"]);
-        let delivery_attempts =
-            counter("lienthong_delivery_attempts_total", "Delivery attempts by agency and outcome", &["agency", "outcome"]);
+        let delivery_attempts = counter(
+            "lienthong_delivery_attempts_total",
+            "Delivery attempts by agency and outcome",
+            &["agency", "outcome"],
+        );
         let delivery_duration =
             histogram("lienthong_delivery_duration_seconds", "Latency of delivery attempts by agency", &["agency"]);
         let store_duration =

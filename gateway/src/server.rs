@@ -101,7 +101,9 @@ async fn handle(st: Arc<AppState>, req: Request<Incoming>) -> Response<Full<Byte
             if route == "/v1/dossiers" && method == Method::POST {
                 st.metrics.dossiers_refused.with_label_values(&[e.code]).inc();
             }
-            span.in_scope(|| info!(route, member = %handled.member, status = e.status.as_u16(), code = e.code, "refused"));
+            span.in_scope(
+                || info!(route, member = %handled.member, status = e.status.as_u16(), code = e.code, "refused"),
+            );
             e.into_response(&cid)
         }
     };
@@ -121,7 +123,9 @@ async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Hand
             let code = (*code).to_owned();
             read::dossier(st, req, &code, cid).await
         }
-        (&Method::GET, ["healthz"]) => anonymous("/healthz", Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}), cid))),
+        (&Method::GET, ["healthz"]) => {
+            anonymous("/healthz", Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}), cid)))
+        }
         (&Method::GET, ["readyz"]) => anonymous("/readyz", Ok(readiness(st, cid).await)),
         (&Method::GET, ["metrics"]) => {
             let mut resp = Response::new(Full::new(Bytes::from(st.metrics.render())));

@@ -232,7 +232,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims up to `limit` due deliveries, oldest first, for `lease`: no other
     /// claim returns them until the lease ends or their result is recorded.
-    async fn claim_due(&self, now: DateTime<Utc>, limit: usize, lease: Duration) -> Result<Vec<DeliveryJob>, StoreError>;
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<DeliveryJob>, StoreError>;
 
     /// Records the result of an attempt and releases the claim.
     async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<(), StoreError>;

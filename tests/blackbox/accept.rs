@@ -12,7 +12,8 @@ async fn json_and_xml_dossiers_are_accepted_and_delivered_in_dvcqg_format() {
     let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &Options::default())).await;
     let api = Api::new(&gw.url);
 
-    let (status, receipt) = api.submit(PORTAL_TOKEN, "application/json", json_dossier("000.00.31.H29-261122-0001").to_string()).await;
+    let (status, receipt) =
+        api.submit(PORTAL_TOKEN, "application/json", json_dossier("000.00.31.H29-261122-0001").to_string()).await;
     assert_eq!(status, 202, "{receipt}");
     assert_eq!(receipt["dossier_code"], "000.00.31.H29-261122-0001");
     assert_eq!(receipt["agency"], "dvcqg");
@@ -55,7 +56,12 @@ async fn json_and_xml_dossiers_are_accepted_and_delivered_in_dvcqg_format() {
 async fn every_refusal_has_its_status_and_code_and_stores_nothing() {
     let sim = simulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &Options { max_body_bytes: 4096, ..Options::default() })).await;
+    let gw = GatewayProcess::start(&write_config(
+        dir.path(),
+        &sim.url(),
+        &Options { max_body_bytes: 4096, ..Options::default() },
+    ))
+    .await;
     let api = Api::new(&gw.url);
     let code = "000.00.31.H29-261122-0100";
     let with = |f: &dyn Fn(&mut serde_json::Value)| {
@@ -67,22 +73,75 @@ async fn every_refusal_has_its_status_and_code_and_stores_nothing() {
     let cases: Vec<(&str, &str, String, u16, &str)> = vec![
         ("malformed JSON", "application/json", "{\"MaHoSo\": ".into(), 400, "malformed_json"),
         ("JSON array", "application/json", "[]".into(), 400, "malformed_json"),
-        ("malformed XML", "application/xml", "<HoSo xmlns='urn:lienthong:hoso:1'><MaHoSo>".into(), 400, "malformed_xml"),
-        ("DOCTYPE", "application/xml", format!("<!DOCTYPE HoSo [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>{}", xml_dossier(code).split_once("?>").unwrap().1), 400, "xml_doctype_forbidden"),
+        (
+            "malformed XML",
+            "application/xml",
+            "<HoSo xmlns='urn:lienthong:hoso:1'><MaHoSo>".into(),
+            400,
+            "malformed_xml",
+        ),
+        (
+            "DOCTYPE",
+            "application/xml",
+            format!(
+                "<!DOCTYPE HoSo [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>{}",
+                xml_dossier(code).split_once("?>").unwrap().1
+            ),
+            400,
+            "xml_doctype_forbidden",
+        ),
         ("wrong XML root", "application/xml", "<Dossier/>".into(), 422, "xml_wrong_root"),
         ("text/plain", "text/plain", "hồ sơ".into(), 415, "unsupported_media_type"),
         ("latin-1 charset", "application/json; charset=iso-8859-1", with(&|_| {}), 415, "unsupported_media_type"),
-        ("missing owner", "application/json", with(&|d| { d.as_object_mut().unwrap().remove("ChuHoSo"); }), 422, "missing_field"),
+        (
+            "missing owner",
+            "application/json",
+            with(&|d| {
+                d.as_object_mut().unwrap().remove("ChuHoSo");
+            }),
+            422,
+            "missing_field",
+        ),
         ("bad dossier code", "application/json", with(&|d| d["MaHoSo"] = "HS-2026-1".into()), 422, "invalid_field"),
         ("bad procedure code", "application/json", with(&|d| d["MaTTHC"] = "TTHC-1".into()), 422, "invalid_field"),
         ("bad channel", "application/json", with(&|d| d["KenhThucHien"] = "9".into()), 422, "invalid_field"),
-        ("30 February", "application/json", with(&|d| d["NgayTiepNhan"] = "20260230080000".into()), 422, "invalid_date"),
-        ("due before received", "application/json", with(&|d| d["NgayHenTra"] = "20261121080000".into()), 422, "impossible_dates"),
-        ("unknown field", "application/json", with(&|d| d["NgayHentra"] = "20261125170000".into()), 422, "unknown_field"),
-        ("duplicate key", "application/json", with(&|_| {}).replacen('{', "{\"MaHoSo\":\"000.00.31.H29-261122-0101\",", 1), 422, "duplicate_field"),
+        (
+            "30 February",
+            "application/json",
+            with(&|d| d["NgayTiepNhan"] = "20260230080000".into()),
+            422,
+            "invalid_date",
+        ),
+        (
+            "due before received",
+            "application/json",
+            with(&|d| d["NgayHenTra"] = "20261121080000".into()),
+            422,
+            "impossible_dates",
+        ),
+        (
+            "unknown field",
+            "application/json",
+            with(&|d| d["NgayHentra"] = "20261125170000".into()),
+            422,
+            "unknown_field",
+        ),
+        (
+            "duplicate key",
+            "application/json",
+            with(&|_| {}).replacen('{', "{\"MaHoSo\":\"000.00.31.H29-261122-0101\",", 1),
+            422,
+            "duplicate_field",
+        ),
         ("no route", "application/json", with(&|d| d["MaTTHC"] = "3.000999".into()), 422, "no_route"),
         ("unknown target agency", "application/json", with(&|d| d["CoQuanDich"] = "mpi".into()), 422, "unknown_agency"),
-        ("too large", "application/json", with(&|d| d["GhiChu"] = format!("{padding}{padding}{padding}").into()), 413, "payload_too_large"),
+        (
+            "too large",
+            "application/json",
+            with(&|d| d["GhiChu"] = format!("{padding}{padding}{padding}").into()),
+            413,
+            "payload_too_large",
+        ),
     ];
     for (name, content_type, body, status, code_want) in &cases {
         let (got, body) = api.submit(PORTAL_TOKEN, content_type, body.clone()).await;
@@ -93,13 +152,21 @@ async fn every_refusal_has_its_status_and_code_and_stores_nothing() {
         assert!(!body.to_string().contains("079190001234"), "{name}: error bodies never echo personal data");
     }
     // Field-level details name the field.
-    let (_, body) = api.submit(PORTAL_TOKEN, "application/json", with(&|d| d["NgayHenTra"] = "20261121080000".into())).await;
+    let (_, body) =
+        api.submit(PORTAL_TOKEN, "application/json", with(&|d| d["NgayHenTra"] = "20261121080000".into())).await;
     assert_eq!(body["error"]["details"][0]["field"], "NgayHenTra");
 
     // Authentication and role.
     let (status, body) = api.submit("wrong-token", "application/json", with(&|_| {})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")));
-    let r = api.http.post(format!("{}/v1/dossiers", gw.url)).header("content-type", "application/json").body(with(&|_| {})).send().await.unwrap();
+    let r = api
+        .http
+        .post(format!("{}/v1/dossiers", gw.url))
+        .header("content-type", "application/json")
+        .body(with(&|_| {}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"lienthong\"");
     let (status, body) = api.submit(MINISTRY_TOKEN, "application/json", with(&|_| {})).await;
@@ -132,7 +199,14 @@ async fn every_refusal_has_its_status_and_code_and_stores_nothing() {
 
     // Each refusal was counted under its code.
     let metrics = api.http.get(format!("{}/metrics", gw.url)).send().await.unwrap().text().await.unwrap();
-    for code in ["malformed_json", "xml_doctype_forbidden", "impossible_dates", "payload_too_large", "no_route", "unauthenticated"] {
+    for code in [
+        "malformed_json",
+        "xml_doctype_forbidden",
+        "impossible_dates",
+        "payload_too_large",
+        "no_route",
+        "unauthenticated",
+    ] {
         assert!(
             metrics.lines().any(|l| l.starts_with("lienthong_dossiers_refused_total") && l.contains(&format!("reason=\"{code}\""))),
             "no refusal metric for {code}"

@@ -23,7 +23,10 @@ async fn a_delivery_is_retried_until_the_agency_accepts_it() {
     assert_eq!(sim.stats().injected_failures, 2);
 
     let metrics = api.http.get(format!("{}/metrics", gw.url)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("lienthong_delivery_attempts_total{agency=\"dvcqg\",outcome=\"retryable\"} 2"), "{metrics}");
+    assert!(
+        metrics.contains("lienthong_delivery_attempts_total{agency=\"dvcqg\",outcome=\"retryable\"} 2"),
+        "{metrics}"
+    );
     assert!(metrics.contains("lienthong_delivery_attempts_total{agency=\"dvcqg\",outcome=\"delivered\"} 1"));
 }
 

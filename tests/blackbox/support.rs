@@ -165,7 +165,11 @@ impl GatewayProcess {
         .await
         .expect("reader joins")
         .expect("gateway prints its address");
-        let url = line.trim().strip_prefix("lienthong listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        let url = line
+            .trim()
+            .strip_prefix("lienthong listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
         let gw = GatewayProcess { child, url, config: config.to_owned() };
         gw.wait_ready().await;
         gw
@@ -231,7 +235,12 @@ impl Api {
         Api { base: base.to_owned(), http: reqwest::Client::new() }
     }
 
-    pub async fn submit(&self, token: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
+    pub async fn submit(
+        &self,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, serde_json::Value) {
         let r = self
             .http
             .post(format!("{}/v1/dossiers", self.base))

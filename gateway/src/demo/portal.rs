@@ -7,11 +7,22 @@ use rand::Rng;
 use schemas::VnDateTime;
 use serde_json::{json, Map, Value};
 
-const FAMILY: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"];
+const FAMILY: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+    "Lý",
+];
 const MIDDLE: &[&str] = &["Văn", "Thị", "Hữu", "Minh", "Thanh", "Ngọc", "Đức", "Thu", "Quốc", "Bảo"];
-const GIVEN: &[&str] = &["An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hạnh", "Hùng", "Khánh", "Lan", "Linh", "Mai", "Nam", "Phúc", "Quân", "Thảo", "Trang", "Tuấn", "Vy", "Yến"];
+const GIVEN: &[&str] = &[
+    "An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hạnh", "Hùng", "Khánh", "Lan", "Linh", "Mai", "Nam", "Phúc", "Quân",
+    "Thảo", "Trang", "Tuấn", "Vy", "Yến",
+];
 const UNITS: &[&str] = &["000.00.31.H29", "000.00.12.H49", "000.20.16.H56", "000.00.01.H22", "G09.20"];
-const ENTERPRISES: &[&str] = &["Công ty TNHH Thương mại Sông Hồng", "Công ty Cổ phần Nông sản Cửu Long", "Doanh nghiệp tư nhân Bánh Pía Sóc Trăng", "Công ty TNHH Du lịch Hạ Long Xanh"];
+const ENTERPRISES: &[&str] = &[
+    "Công ty TNHH Thương mại Sông Hồng",
+    "Công ty Cổ phần Nông sản Cửu Long",
+    "Doanh nghiệp tư nhân Bánh Pía Sóc Trăng",
+    "Công ty TNHH Du lịch Hạ Long Xanh",
+];
 
 /// (procedure code, name, field code, field name, enterprise procedure)
 const PROCEDURES: &[(&str, &str, &str, &str, bool)] = &[
@@ -40,7 +51,8 @@ pub fn dossier(rng: &mut StdRng, seq: u32, today: &VnDateTime) -> Map<String, Va
     let unit = UNITS.choose(rng).copied().unwrap_or(UNITS[0]);
     let day = today.inner().format("%y%m%d").to_string();
     let long_day = today.inner().format("%Y%m%d").to_string();
-    let ma_ho_so = if unit.starts_with('G') { format!("{unit}-{long_day}-{seq:07}") } else { format!("{unit}-{day}-{seq:04}") };
+    let ma_ho_so =
+        if unit.starts_with('G') { format!("{unit}-{long_day}-{seq:07}") } else { format!("{unit}-{day}-{seq:04}") };
     let received = today.to_utc() - chrono::Duration::minutes(rng.random_range(0..600));
     let received = VnDateTime::from_utc(received);
     let due = VnDateTime::from_utc(received.to_utc() + chrono::Duration::days(rng.random_range(1..=15)));
@@ -54,7 +66,11 @@ pub fn dossier(rng: &mut StdRng, seq: u32, today: &VnDateTime) -> Map<String, Va
             GIVEN.choose(rng).unwrap_or(&GIVEN[0])
         )
     };
-    let id_number = if enterprise { format!("0{:09}", rng.random_range(100_000_000..999_999_999u32)) } else { format!("0{:011}", rng.random_range(1_000_000_000u64..99_999_999_999)) };
+    let id_number = if enterprise {
+        format!("0{:09}", rng.random_range(100_000_000..999_999_999u32))
+    } else {
+        format!("0{:011}", rng.random_range(1_000_000_000u64..99_999_999_999))
+    };
     let mut m = Map::new();
     let mut put = |k: &str, v: String| {
         m.insert(k.to_owned(), Value::String(v));
@@ -127,7 +143,8 @@ pub fn submissions(rng: &mut StdRng, count: u32) -> Vec<Submission> {
         let sub = match roll {
             0..=2 => {
                 let received = d["NgayTiepNhan"].as_str().unwrap_or_default().to_owned();
-                let before = VnDateTime::parse(&received).map(|r| VnDateTime::from_utc(r.to_utc() - chrono::Duration::days(2)));
+                let before =
+                    VnDateTime::parse(&received).map(|r| VnDateTime::from_utc(r.to_utc() - chrono::Duration::days(2)));
                 d.insert("NgayHenTra".into(), Value::String(before.map(|b| b.to_dvcqg()).unwrap_or_default()));
                 Submission { label: "due before received", content_type: "application/json", body: json_bytes(&d) }
             }
@@ -135,14 +152,20 @@ pub fn submissions(rng: &mut StdRng, count: u32) -> Vec<Submission> {
                 d.remove("ChuHoSo");
                 Submission { label: "owner missing", content_type: "application/json", body: json_bytes(&d) }
             }
-            5 => Submission { label: "truncated JSON", content_type: "application/json", body: json_bytes(&d)[..40].to_vec() },
+            5 => Submission {
+                label: "truncated JSON",
+                content_type: "application/json",
+                body: json_bytes(&d)[..40].to_vec(),
+            },
             6 => Submission { label: "plain text", content_type: "text/plain", body: b"ho so".to_vec() },
             7..=8 if last_json.is_some() => Submission {
                 label: "resend",
                 content_type: "application/json",
                 body: last_json.clone().unwrap_or_default(),
             },
-            r if r % 2 == 0 => Submission { label: "xml", content_type: "application/xml", body: to_xml(&d).into_bytes() },
+            r if r % 2 == 0 => {
+                Submission { label: "xml", content_type: "application/xml", body: to_xml(&d).into_bytes() }
+            }
             _ => {
                 let body = json_bytes(&d);
                 last_json = Some(body.clone());

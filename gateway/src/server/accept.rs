@@ -79,8 +79,7 @@ async fn pipeline(
         accepted_at: VnDateTime::now().to_rfc3339(),
         body_sha256: hex::encode(Sha256::digest(&bytes)),
     };
-    let canonical_json =
-        serde_json::to_string(&dossier).map_err(|_| ApiError::internal())?;
+    let canonical_json = serde_json::to_string(&dossier).map_err(|_| ApiError::internal())?;
     let new = NewDossier {
         code: dossier.code.clone(),
         sender: member.id.clone(),

@@ -17,11 +17,9 @@ fn too_large(limit: u64) -> ApiError {
 /// Refuses a declared `Content-Length` over `limit` before reading anything.
 pub fn check_declared_length(headers: &HeaderMap, limit: u64) -> Result<(), ApiError> {
     let Some(v) = headers.get(header::CONTENT_LENGTH) else { return Ok(()) };
-    let len: u64 = v
-        .to_str()
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_content_length", "Content-Length is not a number"))?;
+    let len: u64 = v.to_str().ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_content_length", "Content-Length is not a number")
+    })?;
     if len > limit {
         return Err(too_large(limit));
     }
@@ -35,7 +33,9 @@ pub async fn read(body: Incoming, limit: u64, timeout: Duration) -> Result<Bytes
         Err(_) => Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", "the body did not arrive in time")
             .with_header(header::CONNECTION, "close")),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
-        Ok(Err(_)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "body_unreadable", "the request body could not be read")),
+        Ok(Err(_)) => {
+            Err(ApiError::new(StatusCode::BAD_REQUEST, "body_unreadable", "the request body could not be read"))
+        }
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }

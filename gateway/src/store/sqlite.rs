@@ -25,6 +25,9 @@ const MAX_BATCH: usize = 256;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// Sends one change's reply once the commit's outcome is known.
+type Finish = Box<dyn FnOnce(Result<(), String>)>;
+
 enum Op {
     Submit(Box<NewDossier>, Reply<SubmitOutcome>),
     Claim { now: DateTime<Utc>, limit: usize, lease: Duration, reply: Reply<Vec<DeliveryJob>> },
@@ -54,15 +57,15 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(format!("creating {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Database(format!("creating {}: {e}", dir.display())))?;
         }
         let mut conn = open(path).map_err(db)?;
         migrations::apply(&mut conn).map_err(db)?;
         // The database file belongs to this one process: claims held by a previous
         // run (which crashed or was killed mid-delivery) are released now rather
         // than when their lease would have ended.
-        conn.execute("UPDATE deliveries SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL", [])
-            .map_err(db)?;
+        conn.execute("UPDATE deliveries SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL", []).map_err(db)?;
         let reader = open(path).map_err(db)?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
@@ -112,7 +115,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
         Ok(tx) => tx,
         Err(e) => return fail_all(batch, &e.to_string()),
     };
-    let mut done: Vec<Box<dyn FnOnce(Result<(), String>)>> = Vec::with_capacity(batch.len());
+    let mut done: Vec<Finish> = Vec::with_capacity(batch.len());
     for op in batch {
         match op {
             Op::Submit(d, reply) => {
@@ -147,7 +150,7 @@ fn in_savepoint<T>(
     r
 }
 
-fn finish<T: Send + 'static>(r: Result<T, StoreError>, reply: Reply<T>) -> Box<dyn FnOnce(Result<(), String>)> {
+fn finish<T: Send + 'static>(r: Result<T, StoreError>, reply: Reply<T>) -> Finish {
     Box::new(move |committed| {
         let out = match committed {
             Ok(()) => r,
@@ -226,7 +229,13 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
         .map_err(db)?;
     let rows = stmt
         .query_map(params![until, now_ms, limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, u32>(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, u32>(4)?,
+            ))
         })
         .map_err(db)?
         .collect::<Result<Vec<_>, _>>()
@@ -237,7 +246,15 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
         let (canonical_json, correlation_id): (String, String) =
             dossier.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
         let agency = AgencyId::parse(&agency).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        jobs.push(DeliveryJob { id, agency, dossier_code: code, idempotency_key: key, attempts, canonical_json, correlation_id });
+        jobs.push(DeliveryJob {
+            id,
+            agency,
+            dossier_code: code,
+            idempotency_key: key,
+            attempts,
+            canonical_json,
+            correlation_id,
+        });
     }
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
@@ -293,7 +310,8 @@ fn read_dossier(c: &Connection, code: &str) -> Result<Option<StoredDossier>, Sto
         .map_err(db)?
         .map(|row| {
             let (agency, state, attempts, last_error, agency_ref, delivered, next) = row.map_err(db)?;
-            let state = DeliveryState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("delivery state {state}")))?;
+            let state =
+                DeliveryState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("delivery state {state}")))?;
             let pending = matches!(state, DeliveryState::Queued | DeliveryState::Retrying);
             Ok(DeliveryInfo {
                 agency,
@@ -307,7 +325,9 @@ fn read_dossier(c: &Connection, code: &str) -> Result<Option<StoredDossier>, Sto
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let mut stmt = c
-        .prepare_cached("SELECT event, reported_by, recorded_at_ms FROM status_events WHERE dossier_code = ?1 ORDER BY id")
+        .prepare_cached(
+            "SELECT event, reported_by, recorded_at_ms FROM status_events WHERE dossier_code = ?1 ORDER BY id",
+        )
         .map_err(db)?;
     let history = stmt
         .query_map([code], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
@@ -335,7 +355,12 @@ impl Store for SqliteStore {
         self.read(move |c| read_dossier(c, &code)).await
     }
 
-    async fn claim_due(&self, now: DateTime<Utc>, limit: usize, lease: Duration) -> Result<Vec<DeliveryJob>, StoreError> {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<DeliveryJob>, StoreError> {
         self.call(|reply| Op::Claim { now, limit, lease, reply }).await
     }
 
@@ -346,14 +371,17 @@ impl Store for SqliteStore {
     async fn delivery_counts(&self) -> Result<Vec<DeliveryCount>, StoreError> {
         self.read(|c| {
             let mut stmt = c
-                .prepare_cached("SELECT agency, state, COUNT(*) FROM deliveries GROUP BY agency, state ORDER BY agency, state")
+                .prepare_cached(
+                    "SELECT agency, state, COUNT(*) FROM deliveries GROUP BY agency, state ORDER BY agency, state",
+                )
                 .map_err(db)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
                 .map_err(db)?;
             rows.map(|row| {
                 let (agency, state, count) = row.map_err(db)?;
-                let state = DeliveryState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("delivery state {state}")))?;
+                let state = DeliveryState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery state {state}")))?;
                 Ok(DeliveryCount { agency, state, count: count.max(0) as u64 })
             })
             .collect()

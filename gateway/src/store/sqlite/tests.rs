@@ -70,13 +70,21 @@ async fn claims_are_leased_in_order_and_results_recorded() {
     let jobs = s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap();
     let codes: Vec<_> = jobs.iter().map(|j| j.dossier_code.as_str()).collect();
     assert_eq!(codes, ["000.00.31.H29-261122-0001", "000.00.31.H29-261122-0002", "000.00.31.H29-261122-0003"]);
-    assert!(s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap().is_empty(), "leased jobs are not claimed twice");
+    assert!(
+        s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap().is_empty(),
+        "leased jobs are not claimed twice"
+    );
 
     s.record_attempt(jobs[0].id, AttemptResult::Delivered { agency_ref: Some("X1".into()) }).await.unwrap();
     let later = now + chrono::Duration::seconds(30);
-    s.record_attempt(jobs[1].id, AttemptResult::Retry { error: "timeout".into(), next_attempt_at: later }).await.unwrap();
+    s.record_attempt(jobs[1].id, AttemptResult::Retry { error: "timeout".into(), next_attempt_at: later })
+        .await
+        .unwrap();
     s.record_attempt(jobs[2].id, AttemptResult::Failed { error: "refused".into() }).await.unwrap();
-    assert!(s.record_attempt(jobs[0].id, AttemptResult::Failed { error: "x".into() }).await.is_err(), "a finished delivery stays finished");
+    assert!(
+        s.record_attempt(jobs[0].id, AttemptResult::Failed { error: "x".into() }).await.is_err(),
+        "a finished delivery stays finished"
+    );
 
     assert!(s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap().is_empty(), "the retry is not due yet");
     let again = s.claim_due(later, 10, Duration::from_secs(60)).await.unwrap();
