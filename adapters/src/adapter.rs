@@ -1,7 +1,7 @@
 //! The adapter trait every agency implements.
 
 use async_trait::async_trait;
-use schemas::{AgencyId, Dossier, StatusEvent};
+use schemas::{AgencyId, Dossier, PayloadKind, StatusEvent};
 
 /// One delivery of one dossier to one agency.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +73,49 @@ pub struct EncodeError {
 #[error("cannot decode agency message: {0}")]
 pub struct DecodeError(pub String);
 
+/// A synchronous question a member asks an agency through the gateway.
+#[derive(Debug, Clone, Copy)]
+pub struct LookupRequest<'a> {
+    /// The look-up's name, such as `enterprise` or `dossier`.
+    pub name: &'a str,
+    /// The query parameters, as sent.
+    pub params: &'a [(String, String)],
+    /// The correlation id of the request, passed on.
+    pub correlation_id: &'a str,
+}
+
+/// A look-up an adapter offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupSpec {
+    /// Its name in `/v1/agencies/{agency}/lookups/{name}`.
+    pub name: &'static str,
+    /// The query parameters it requires.
+    pub required: &'static [&'static str],
+    /// What it answers.
+    pub description: &'static str,
+}
+
+/// Why a look-up has no answer. Each maps to one HTTP status in the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// The adapter offers no look-up by that name (404).
+    #[error("no such look-up")]
+    UnknownLookup,
+    /// A parameter is missing or invalid (400); names the parameter, never its value.
+    #[error("bad look-up parameter: {0}")]
+    BadRequest(String),
+    /// The agency knows nothing by that key (404).
+    #[error("not found at the agency")]
+    NotFound,
+    /// The agency did not answer in time (504).
+    #[error("the agency did not answer in time")]
+    Timeout,
+    /// The agency failed or answered something unreadable (502).
+    #[error("the agency failed: {0}")]
+    Upstream(String),
+}
+
 /// One agency's wire format, authentication and answer semantics.
 ///
 /// `encode`, `classify` and `decode_status` are pure, so golden-file tests cover
@@ -95,4 +138,21 @@ pub trait Adapter: Send + Sync + 'static {
     /// Transport failures and timeouts are [`Outcome::Retryable`]; an encoding
     /// failure is [`Outcome::Permanent`].
     async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome;
+
+    /// The payload kinds this agency decides; a dossier routed here must carry one
+    /// of them. Empty means the agency takes any dossier and reads no payload.
+    fn payload_kinds(&self) -> &'static [PayloadKind] {
+        &[]
+    }
+
+    /// The look-ups this adapter offers.
+    fn lookups(&self) -> &'static [LookupSpec] {
+        &[]
+    }
+
+    /// Answers a look-up with a normalised JSON value.
+    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
+        let _ = request;
+        Err(LookupError::UnknownLookup)
+    }
 }

@@ -11,6 +11,11 @@
 
 mod adapter;
 pub mod dvcqg;
+pub mod moit;
+pub mod moj;
+pub mod mpi;
 pub mod sim;
 
-pub use adapter::{Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, Outcome};
+pub use adapter::{
+    Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
+};

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{AgencyId, MaHoSo, MaTTHC, TrangThaiHoSo, VnDateTime};
+use crate::{AgencyId, MaHoSo, MaTTHC, Payload, TrangThaiHoSo, VnDateTime};
 
 /// How the dossier was filed (`KenhThucHien`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,6 +120,9 @@ pub struct Attachment {
     pub component_code: Option<String>,
     /// Download URL (`DuongDanTaiTepTin`).
     pub url: Option<String>,
+    /// The file itself, base64, when the portal sends it inline (`DuLieuTep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_base64: Option<String>,
 }
 
 /// A fee or charge (`DanhSachLePhi/LePhi`).
@@ -186,6 +189,9 @@ pub struct Dossier {
     pub files: Vec<Attachment>,
     /// Fees (`DanhSachLePhi`).
     pub fees: Vec<Fee>,
+    /// The agency-specific business data (`DuLieuNghiepVu`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
 }
 
 impl Dossier {

@@ -16,6 +16,7 @@ mod event;
 mod fields;
 mod json;
 mod normalize;
+mod payload;
 mod raw;
 mod status;
 mod time;
@@ -28,6 +29,10 @@ pub use event::StatusEvent;
 pub use fields::{FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS};
 pub use json::parse_json;
 pub use normalize::normalize;
+pub use payload::{
+    Address, BirthRegistration, BusinessLine, BusinessRegistration, CivilStatus, DeathRegistration, EnterpriseType,
+    JudicialRecordRequest, Payload, PayloadKind, Representative, ResidencePeriod, Sex, TradeLicence, TradeLicenceKind,
+};
 pub use raw::{RawDossier, RawItem};
 pub use status::TrangThaiHoSo;
 pub use time::{DateError, VnDateTime, VN_TZ};

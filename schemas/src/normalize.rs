@@ -20,6 +20,7 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
         name: opt(it, "TenTepDinhKem").unwrap_or_default(),
         component_code: opt(it, "MaThanhPhanHoSo"),
         url: opt(it, "DuongDanTaiTepTin"),
+        content_base64: None,
     });
     let fees = n.items(raw, "DanhSachLePhi", FEE_FIELDS, |it| Fee {
         name: opt(it, "TenPhiLePhi").unwrap_or_default(),
@@ -86,6 +87,7 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
         target_agency: top("CoQuanDich").and_then(|s| AgencyId::parse(s).ok()),
         files,
         fees,
+        payload: None,
     })
 }
 

@@ -1,0 +1,1 @@
+//! Placeholder: the moit adapter is being written.

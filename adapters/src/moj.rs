@@ -1,0 +1,1 @@
+//! Placeholder: the moj adapter is being written.

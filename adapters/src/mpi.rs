@@ -1,0 +1,1 @@
+//! Placeholder: the mpi adapter is being written.
