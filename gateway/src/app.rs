@@ -92,6 +92,7 @@ impl Gateway {
         let state = Arc::new(AppState {
             members: Members::from_config(&config),
             routes: RoutingTable::from_config(&config),
+            adapters: adapters.clone(),
             store: store.clone(),
             metrics: metrics.clone(),
             wake: wake.clone(),

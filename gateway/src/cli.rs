@@ -35,6 +35,13 @@ enum Command {
     /// Run a self-contained demonstration: gateway, agency simulator and a synthetic
     /// provincial portal, on the embedded store; no configuration needed.
     Demo(demo::DemoArgs),
+    /// Print the routing table (procedure to agency and payload) of a configuration,
+    /// or the built-in default table.
+    Routes {
+        /// The configuration file; without it, the default table.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
     /// Print the SHA-256 of a bearer token read from standard input, for `token_sha256`.
     HashToken,
     /// Run an agency simulator on its own.
@@ -98,6 +105,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Routes { config } => {
+            let table = match config {
+                Some(path) => {
+                    let config = Config::load(&path).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
+                    crate::routing::RoutingTable::from_config(&config)
+                }
+                None => crate::routing::RoutingTable::defaults(),
+            };
+            print!("{}", table.render());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::HashToken => {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line).context("reading the token")?;

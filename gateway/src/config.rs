@@ -29,6 +29,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Synchronous look-ups proxied to agencies.
+    #[serde(default)]
+    pub lookup: LookupConfig,
     /// Members allowed to call the gateway.
     #[serde(default)]
     pub members: Vec<MemberConfig>,
@@ -108,6 +111,10 @@ pub struct DeliveryConfig {
     /// The longest wait between retries.
     #[serde(with = "humantime_serde")]
     pub backoff_max: Duration,
+    /// The agency that every dossier's status is also synchronised to (one more
+    /// delivery per dossier). Defaults to the agency `dvcqg` when one is configured;
+    /// `""` turns synchronisation off.
+    pub status_sync_agency: Option<String>,
 }
 
 impl Default for DeliveryConfig {
@@ -119,7 +126,23 @@ impl Default for DeliveryConfig {
             connect_timeout: Duration::from_secs(3),
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
+            status_sync_agency: None,
         }
+    }
+}
+
+/// Synchronous look-ups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LookupConfig {
+    /// Time an agency has to answer a look-up before the caller gets 504.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for LookupConfig {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(10) }
     }
 }
 
@@ -178,6 +201,10 @@ pub struct MemberConfig {
     /// SHA-256 (hex) of the member's bearer token; the token itself is never stored.
     /// `lienthong hash-token` computes it.
     pub token_sha256: String,
+    /// Look-ups the member may call: `agency/name`, `agency/*` or `*`. Operators may
+    /// call every look-up; anyone else only those listed.
+    #[serde(default)]
+    pub lookups: Vec<String>,
 }
 
 /// One routing rule: `procedure` (exact) or `prefix`, never both.
@@ -192,6 +219,10 @@ pub struct RouteConfig {
     pub prefix: Option<String>,
     /// The agency that decides these procedures.
     pub agency: String,
+    /// The business payload (`DuLieuNghiepVu`) these procedures need:
+    /// `business_registration`, `trade_licence`, `civil_status` or `judicial_record`.
+    #[serde(default)]
+    pub payload: Option<String>,
 }
 
 /// An agency and the adapter that speaks to it.
@@ -353,6 +384,29 @@ impl Config {
             if !self.agencies.contains_key(&r.agency) {
                 push(format!("{at}.agency"), format!("agency {} is not configured under [agencies]", r.agency));
             }
+            if let Some(p) = &r.payload {
+                if schemas::PayloadKind::parse(p).is_none() {
+                    push(format!("{at}.payload"), format!("unknown payload kind {p}"));
+                }
+            }
+        }
+
+        for (i, m) in self.members.iter().enumerate() {
+            for (j, l) in m.lookups.iter().enumerate() {
+                let ok = l == "*"
+                    || l.split_once('/').is_some_and(|(a, n)| {
+                        self.agencies.contains_key(a) && !n.is_empty() && !n.contains('/')
+                    });
+                if !ok {
+                    push(format!("members[{i}].lookups[{j}]"), "must be agency/name, agency/* or * with a configured agency".into());
+                }
+            }
+        }
+
+        if let Some(a) = &self.delivery.status_sync_agency {
+            if !a.is_empty() && !self.agencies.contains_key(a) {
+                push("delivery.status_sync_agency".into(), format!("agency {a} is not configured under [agencies]"));
+            }
         }
 
         if errs.is_empty() {
@@ -360,6 +414,16 @@ impl Config {
         } else {
             Err(ConfigErrors(errs))
         }
+    }
+
+    /// The agency every dossier's status is synchronised to, if any.
+    pub fn status_sync_agency(&self) -> Option<AgencyId> {
+        let name = match &self.delivery.status_sync_agency {
+            Some(a) if a.is_empty() => return None,
+            Some(a) => a.as_str(),
+            None => "dvcqg",
+        };
+        self.agencies.contains_key(name).then(|| AgencyId::parse(name).ok()).flatten()
     }
 
     /// The path of the SQLite database file.

@@ -67,6 +67,7 @@ fn demo_config(listen: SocketAddr, data_dir: PathBuf, dvcqg_url: String, portal:
             role: Role::Portal,
             agency: None,
             token_sha256: hash_token(portal),
+            lookups: vec!["*".into()],
         },
         MemberConfig {
             id: "operator".into(),
@@ -74,11 +75,12 @@ fn demo_config(listen: SocketAddr, data_dir: PathBuf, dvcqg_url: String, portal:
             role: Role::Operator,
             agency: None,
             token_sha256: hash_token(operator),
+            lookups: Vec::new(),
         },
     ];
     cfg.routes = ["1.", "2.", "3."]
         .iter()
-        .map(|p| RouteConfig { procedure: None, prefix: Some((*p).into()), agency: "dvcqg".into() })
+        .map(|p| RouteConfig { procedure: None, prefix: Some((*p).into()), agency: "dvcqg".into(), payload: None })
         .collect();
     cfg.agencies.insert(
         "dvcqg".into(),

@@ -20,6 +20,10 @@ pub struct Metrics {
     pub delivery_attempts: IntCounterVec,
     /// `lienthong_delivery_duration_seconds{agency}`.
     pub delivery_duration: HistogramVec,
+    /// `lienthong_lookups_total{agency,lookup,outcome}`.
+    pub lookups: IntCounterVec,
+    /// `lienthong_lookup_duration_seconds{agency}`.
+    pub lookup_duration: HistogramVec,
     /// `lienthong_store_operation_duration_seconds{operation}`.
     pub store_duration: HistogramVec,
     /// `lienthong_build_info{version}` = 1.
@@ -62,6 +66,12 @@ impl Metrics {
         );
         let delivery_duration =
             histogram("lienthong_delivery_duration_seconds", "Latency of delivery attempts by agency", &["agency"]);
+        let lookups = counter(
+            "lienthong_lookups_total",
+            "Look-ups by agency, look-up name and outcome (ok or the error code)",
+            &["agency", "lookup", "outcome"],
+        );
+        let lookup_duration = histogram("lienthong_lookup_duration_seconds", "Latency of look-ups by agency", &["agency"]);
         let store_duration =
             histogram("lienthong_store_operation_duration_seconds", "Latency of store operations", &["operation"]);
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
@@ -76,6 +86,8 @@ impl Metrics {
             dossiers_refused,
             delivery_attempts,
             delivery_duration,
+            lookups,
+            lookup_duration,
             store_duration,
             build_info,
         }

@@ -3,6 +3,7 @@
 
 mod accept;
 mod body;
+mod lookup;
 mod read;
 
 use std::convert::Infallible;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub members: Members,
     /// Procedure to agency.
     pub routes: RoutingTable,
+    /// One adapter per configured agency.
+    pub adapters: Arc<crate::delivery::Adapters>,
     /// The store.
     pub store: Arc<dyn Store>,
     /// The metrics.
@@ -122,6 +125,13 @@ async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Hand
         (&Method::GET, ["v1", "dossiers", code]) => {
             let code = (*code).to_owned();
             read::dossier(st, req, &code, cid).await
+        }
+        (&Method::GET, ["v1", "agencies", agency, "lookups", name]) => {
+            let (agency, name) = ((*agency).to_owned(), (*name).to_owned());
+            lookup::lookup(st, req, &agency, &name, cid).await
+        }
+        (_, ["v1", "agencies", _, "lookups", _]) => {
+            anonymous("/v1/agencies/{agency}/lookups/{name}", Err(method_not_allowed("GET")))
         }
         (&Method::GET, ["healthz"]) => {
             anonymous("/healthz", Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}), cid)))

@@ -40,8 +40,11 @@ pub struct NewDossier {
     pub code: MaHoSo,
     /// Who sent it.
     pub sender: MemberId,
-    /// Where it goes.
+    /// The agency that decides it.
     pub agency: AgencyId,
+    /// Further agencies that get the dossier too (DVCQG's status synchronisation):
+    /// one more delivery each, not another dossier.
+    pub also_to: Vec<AgencyId>,
     /// The procedure code, for statistics.
     pub procedure_code: String,
     /// Hash of the canonical content, which decides "the same dossier again".

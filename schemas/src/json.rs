@@ -10,14 +10,14 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 
 use crate::error::{FieldError, FieldErrorKind, ParseError};
 use crate::fields::{self, FieldKind, FieldSpec, FIELDS, MAX_LIST_ITEMS};
-use crate::raw::{RawDossier, RawItem};
+use crate::raw::{RawDossier, RawObject, RawValue};
 
 /// Parses a JSON dossier into its raw form.
 pub fn parse_json(body: &[u8]) -> Result<RawDossier, ParseError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let mut problems = Vec::new();
     let mut raw = RawDossier::default();
-    ObjectSeed { table: FIELDS, path: String::new(), problems: &mut problems, out: Out::Top(&mut raw) }
+    ObjectSeed { table: FIELDS, path: String::new(), problems: &mut problems, out: &mut raw.root }
         .deserialize(&mut de)
         .map_err(|e| ParseError::MalformedJson(e.to_string()))?;
     de.end().map_err(|e| ParseError::MalformedJson(e.to_string()))?;
@@ -25,16 +25,12 @@ pub fn parse_json(body: &[u8]) -> Result<RawDossier, ParseError> {
     Ok(raw)
 }
 
-enum Out<'a> {
-    Top(&'a mut RawDossier),
-    Item(&'a mut RawItem),
-}
-
+/// Reads one object whose fields are given by `table` into `out`.
 struct ObjectSeed<'a> {
     table: &'static [FieldSpec],
     path: String,
     problems: &'a mut Vec<FieldError>,
-    out: Out<'a>,
+    out: &'a mut RawObject,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
@@ -48,11 +44,10 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a dossier object")
+        f.write_str("an object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let mut seen: Vec<&'static str> = Vec::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             let path = format!("{}{}", self.path, key);
             let Some(spec) = fields::find(self.table, &key) else {
@@ -60,32 +55,63 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            if seen.contains(&spec.name) {
+            if self.out.contains_key(spec.name) {
                 self.problems.push(FieldError::new(path, FieldErrorKind::Duplicate, "appears more than once"));
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            seen.push(spec.name);
-            match (spec.kind, &mut self.out) {
-                (FieldKind::List(item), Out::Top(raw)) => {
+            let value = match spec.kind {
+                FieldKind::List(item) => {
                     let items = map.next_value_seed(ListSeed {
-                        table: fields::item_fields(item),
+                        table: fields::table(item),
                         path,
                         problems: self.problems,
                     })?;
-                    raw.lists.insert(spec.name, items);
+                    Some(RawValue::List(items))
                 }
-                (_, out) => {
-                    if let Some(text) = map.next_value::<Scalar>()?.0 {
-                        match out {
-                            Out::Top(raw) => raw.fields.insert(spec.name, text),
-                            Out::Item(item) => item.insert(spec.name, text),
-                        };
-                    }
+                FieldKind::Object(name) => {
+                    let mut obj = RawObject::new();
+                    let seed = ObjectSeed {
+                        table: fields::table(name),
+                        path: format!("{path}."),
+                        problems: self.problems,
+                        out: &mut obj,
+                    };
+                    map.next_value_seed(NullableObject(seed))?.map(|()| RawValue::Object(obj))
                 }
+                _ => map.next_value::<Scalar>()?.0.map(RawValue::Text),
+            };
+            if let Some(v) = value {
+                self.out.insert(spec.name, v);
             }
         }
         Ok(())
+    }
+}
+
+/// An object that may also be `null` (absent).
+struct NullableObject<'a>(ObjectSeed<'a>);
+
+impl<'de> DeserializeSeed<'de> for NullableObject<'_> {
+    type Value = Option<()>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<()>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NullableObject<'_> {
+    type Value = Option<()>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_unit<E>(self) -> Result<Option<()>, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<()>, A::Error> {
+        self.0.visit_map(map).map(Some)
     }
 }
 
@@ -96,14 +122,14 @@ struct ListSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
-    type Value = Vec<RawItem>;
+    type Value = Vec<RawObject>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ListSeed<'_> {
-    type Value = Vec<RawItem>;
+    type Value = Vec<RawObject>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of objects")
@@ -116,12 +142,12 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::new();
         loop {
-            let mut item = RawItem::new();
+            let mut item = RawObject::new();
             let seed = ObjectSeed {
                 table: self.table,
                 path: format!("{}[{}].", self.path, items.len()),
                 problems: self.problems,
-                out: Out::Item(&mut item),
+                out: &mut item,
             };
             if seq.next_element_seed(seed)?.is_none() {
                 break;
@@ -183,7 +209,7 @@ mod tests {
         assert_eq!(raw.get("MaHoSo"), Some("X"));
         assert_eq!(raw.get("KenhThucHien"), Some("2"));
         assert_eq!(raw.get("Email"), None);
-        assert_eq!(raw.lists["DanhSachLePhi"][0]["Gia"], "50000");
+        assert_eq!(crate::raw::text(&raw.list("DanhSachLePhi")[0], "Gia"), Some("50000"));
         assert!(raw.problems.is_empty());
     }
 
@@ -205,6 +231,22 @@ mod tests {
     }
 
     #[test]
+    fn nested_objects_and_lists() {
+        let raw = parse_json(
+            br#"{"DuLieuNghiepVu":{"DangKyDoanhNghiep":{"TenDoanhNghiep":"X","NganhNghe":[{"MaNganh":"4711"}],
+                "DiaChiTruSo":{"TinhThanhPho":"Ha Noi","Bogus":1}}}}"#,
+        )
+        .unwrap();
+        let p = crate::raw::object(&raw.root, "DuLieuNghiepVu").unwrap();
+        let b = crate::raw::object(p, "DangKyDoanhNghiep").unwrap();
+        assert_eq!(crate::raw::text(b, "TenDoanhNghiep"), Some("X"));
+        assert_eq!(crate::raw::text(&crate::raw::list(b, "NganhNghe")[0], "MaNganh"), Some("4711"));
+        assert_eq!(raw.problems[0].field, "DuLieuNghiepVu.DangKyDoanhNghiep.DiaChiTruSo.Bogus");
+        assert!(parse_json(br#"{"DuLieuNghiepVu":null}"#).unwrap().root.is_empty());
+        assert!(parse_json(br#"{"DuLieuNghiepVu":"x"}"#).is_err());
+    }
+
+    #[test]
     fn malformed_bodies() {
         for bad in [
             &b""[..],
@@ -223,7 +265,7 @@ mod tests {
     #[test]
     fn list_length_is_bounded() {
         let list = |n: usize| format!("{{\"TaiLieuNop\":[{}]}}", vec!["{}"; n].join(","));
-        assert_eq!(parse_json(list(MAX_LIST_ITEMS).as_bytes()).unwrap().lists["TaiLieuNop"].len(), MAX_LIST_ITEMS);
+        assert_eq!(parse_json(list(MAX_LIST_ITEMS).as_bytes()).unwrap().list("TaiLieuNop").len(), MAX_LIST_ITEMS);
         assert!(parse_json(list(MAX_LIST_ITEMS + 1).as_bytes()).is_err());
     }
 }

@@ -9,6 +9,7 @@
 //! The schema files that describe the dialects for integrators live beside this
 //! crate (`json/`, `xml/`, `examples/`); tests prove they agree with [`FIELDS`].
 
+mod build;
 mod codes;
 mod dossier;
 mod error;
@@ -26,14 +27,14 @@ pub use codes::{AgencyId, CodeError, MaHoSo, MaTTHC, MemberId};
 pub use dossier::{mask, Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
 pub use error::{FieldError, FieldErrorKind, ParseError, ValidationErrors};
 pub use event::StatusEvent;
-pub use fields::{FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS};
+pub use fields::{table, FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS, PAYLOAD_FIELDS, TABLES};
 pub use json::parse_json;
 pub use normalize::normalize;
 pub use payload::{
     Address, BirthRegistration, BusinessLine, BusinessRegistration, CivilStatus, DeathRegistration, EnterpriseType,
     JudicialRecordRequest, Payload, PayloadKind, Representative, ResidencePeriod, Sex, TradeLicence, TradeLicenceKind,
 };
-pub use raw::{RawDossier, RawItem};
+pub use raw::{RawDossier, RawItem, RawObject, RawValue};
 pub use status::TrangThaiHoSo;
 pub use time::{DateError, VnDateTime, VN_TZ};
 pub use xml::{parse_xml, XML_NAMESPACE};

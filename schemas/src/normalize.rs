@@ -2,36 +2,16 @@
 
 use crate::dossier::{Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
 use crate::error::{FieldError, FieldErrorKind, ValidationErrors};
-use crate::fields::{FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS};
-use crate::raw::{RawDossier, RawItem};
+use crate::fields::{self, FieldKind, FieldSpec, FIELDS};
+use crate::raw::{self, RawDossier, RawObject, RawValue};
 use crate::{AgencyId, MaHoSo, MaTTHC, TrangThaiHoSo, VnDateTime};
 
 /// Validates a raw dossier and builds its canonical form, or reports every problem.
 pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
-    let mut n = Normalizer { errors: raw.problems.clone() };
+    let mut errors = raw.problems.clone();
+    check_object(&mut errors, FIELDS, "", &raw.root);
     let top = |name: &str| raw.get(name);
-    for spec in FIELDS {
-        if !matches!(spec.kind, FieldKind::List(_)) {
-            n.check(spec, spec.name, top(spec.name));
-        }
-    }
-    let files = n.items(raw, "TaiLieuNop", FILE_FIELDS, |it| Attachment {
-        id: opt(it, "TepDinhKemId"),
-        name: opt(it, "TenTepDinhKem").unwrap_or_default(),
-        component_code: opt(it, "MaThanhPhanHoSo"),
-        url: opt(it, "DuongDanTaiTepTin"),
-        content_base64: None,
-    });
-    let fees = n.items(raw, "DanhSachLePhi", FEE_FIELDS, |it| Fee {
-        name: opt(it, "TenPhiLePhi").unwrap_or_default(),
-        code: opt(it, "MaPhiLePhi"),
-        collection: opt(it, "HinhThucThu"),
-        amount_vnd: opt(it, "Gia").and_then(|g| g.parse().ok()).unwrap_or(0),
-        kind: opt(it, "LoaiPhiLePhi"),
-    });
-
     let date = |name: &str| top(name).and_then(|s| VnDateTime::parse(s).ok());
-    let received = date("NgayTiepNhan");
     let order = [
         ("NgayNopHoSo", "NgayTiepNhan", "the dossier cannot be received before it was filed"),
         ("NgayTiepNhan", "NgayHenTra", "the due date cannot be before the receipt date"),
@@ -41,12 +21,13 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
     for (earlier, later, msg) in order {
         if let (Some(a), Some(b)) = (date(earlier), date(later)) {
             if b < a {
-                n.errors.push(FieldError::new(later, FieldErrorKind::DateOrder, msg));
+                errors.push(FieldError::new(later, FieldErrorKind::DateOrder, msg));
             }
         }
     }
-    if !n.errors.is_empty() {
-        return Err(ValidationErrors(n.errors));
+    let payload = raw::object(&raw.root, "DuLieuNghiepVu").map(|p| crate::build::payload(p, &mut errors));
+    if !errors.is_empty() {
+        return Err(ValidationErrors(errors));
     }
 
     // Every field was checked above; the conversions below cannot fail.
@@ -54,6 +35,28 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
     let code = |name: &str| top(name).and_then(|s| s.parse::<u8>().ok()).unwrap_or(0);
     let invariant =
         || ValidationErrors(vec![FieldError::new("", FieldErrorKind::Invalid, "internal validation mismatch")]);
+    let files = raw
+        .list("TaiLieuNop")
+        .iter()
+        .map(|it| Attachment {
+            id: opt(it, "TepDinhKemId"),
+            name: opt(it, "TenTepDinhKem").unwrap_or_default(),
+            component_code: opt(it, "MaThanhPhanHoSo"),
+            url: opt(it, "DuongDanTaiTepTin"),
+            content_base64: opt(it, "DuLieuTep").map(|b| b.split_ascii_whitespace().collect()),
+        })
+        .collect();
+    let fees = raw
+        .list("DanhSachLePhi")
+        .iter()
+        .map(|it| Fee {
+            name: opt(it, "TenPhiLePhi").unwrap_or_default(),
+            code: opt(it, "MaPhiLePhi"),
+            collection: opt(it, "HinhThucThu"),
+            amount_vnd: opt(it, "Gia").and_then(|g| g.parse().ok()).unwrap_or(0),
+            kind: opt(it, "LoaiPhiLePhi"),
+        })
+        .collect();
     Ok(Dossier {
         code: MaHoSo::parse(top("MaHoSo").unwrap_or_default()).map_err(|_| invariant())?,
         procedure_code: MaTTHC::parse(top("MaTTHC").unwrap_or_default()).map_err(|_| invariant())?,
@@ -74,7 +77,7 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
         },
         summary: text("TrichYeuHoSo"),
         submitted_at: date("NgayNopHoSo"),
-        received_at: received.ok_or_else(invariant)?,
+        received_at: date("NgayTiepNhan").ok_or_else(invariant)?,
         due_at: date("NgayHenTra").ok_or_else(invariant)?,
         returned_at: date("NgayTra"),
         finished_at: date("NgayKetThucXuLy"),
@@ -87,73 +90,117 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
         target_agency: top("CoQuanDich").and_then(|s| AgencyId::parse(s).ok()),
         files,
         fees,
-        payload: None,
+        payload: payload.flatten(),
     })
 }
 
-fn opt(item: &RawItem, name: &str) -> Option<String> {
-    item.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned)
+/// The trimmed text of a field of `item`, owned.
+pub(crate) fn opt(item: &RawObject, name: &str) -> Option<String> {
+    raw::text(item, name).map(str::to_owned)
 }
 
-struct Normalizer {
-    errors: Vec<FieldError>,
-}
-
-impl Normalizer {
-    fn items<T>(
-        &mut self,
-        raw: &RawDossier,
-        list: &'static str,
-        table: &'static [FieldSpec],
-        build: impl Fn(&RawItem) -> T,
-    ) -> Vec<T> {
-        let Some(items) = raw.lists.get(list) else {
-            return Vec::new();
-        };
-        for (i, item) in items.iter().enumerate() {
-            for spec in table {
-                let v = item.get(spec.name).map(|s| s.trim()).filter(|s| !s.is_empty());
-                self.check(spec, &format!("{list}[{i}].{}", spec.name), v);
+/// Checks every field of `obj` against `table`, recursing into objects and lists.
+pub(crate) fn check_object(errors: &mut Vec<FieldError>, table: &'static [FieldSpec], path: &str, obj: &RawObject) {
+    for spec in table {
+        let at = format!("{path}{}", spec.name);
+        match (spec.kind, obj.get(spec.name)) {
+            (FieldKind::Object(t), Some(RawValue::Object(inner))) => {
+                check_object(errors, fields::table(t), &format!("{at}."), inner)
+            }
+            (FieldKind::List(t), Some(RawValue::List(items))) => {
+                if spec.required && items.is_empty() {
+                    errors.push(FieldError::new(at.clone(), FieldErrorKind::Missing, "needs at least one item"));
+                }
+                for (i, item) in items.iter().enumerate() {
+                    check_object(errors, fields::table(t), &format!("{at}[{i}]."), item);
+                }
+            }
+            (FieldKind::Object(_) | FieldKind::List(_), None) if spec.required => {
+                errors.push(FieldError::new(at, FieldErrorKind::Missing, "is required"))
+            }
+            (FieldKind::Object(_) | FieldKind::List(_), _) => {}
+            (_, value) => {
+                let text = match value {
+                    Some(RawValue::Text(s)) => Some(s.trim()).filter(|s| !s.is_empty()),
+                    _ => None,
+                };
+                check(errors, spec, &at, text);
             }
         }
-        items.iter().map(build).collect()
     }
+}
 
-    fn check(&mut self, spec: &FieldSpec, path: &str, value: Option<&str>) {
-        let Some(v) = value else {
-            if spec.required {
-                self.errors.push(FieldError::new(path, FieldErrorKind::Missing, "is required"));
-            }
-            return;
-        };
-        let invalid = |msg: String| FieldError::new(path, FieldErrorKind::Invalid, msg);
-        let problem = match spec.kind {
-            FieldKind::Text(max) if v.chars().count() > max => Some(invalid(format!("longer than {max} characters"))),
-            FieldKind::Text(_) if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
-                Some(invalid("holds control characters".into()))
-            }
-            FieldKind::Text(_) => None,
-            FieldKind::DossierCode => MaHoSo::parse(v).err().map(|e| invalid(e.to_string())),
-            FieldKind::ProcedureCode => MaTTHC::parse(v).err().map(|e| invalid(e.to_string())),
-            FieldKind::Agency => AgencyId::parse(v).err().map(|e| invalid(e.to_string())),
-            FieldKind::Date => {
-                VnDateTime::parse(v).err().map(|e| FieldError::new(path, FieldErrorKind::InvalidDate, e.to_string()))
-            }
-            FieldKind::Code(lo, hi) => match v.parse::<u8>() {
-                Ok(c) if (lo..=hi).contains(&c) => None,
-                _ => Some(invalid(format!("must be a code from {lo} to {hi}"))),
-            },
-            FieldKind::Amount => match v.parse::<u64>() {
-                Ok(a) if a <= 1_000_000_000_000 => None,
-                _ => Some(invalid("must be a whole, non-negative amount of đồng".into())),
-            },
-            FieldKind::Email => (!is_email(v)).then(|| invalid("is not an e-mail address".into())),
-            FieldKind::Phone => (!is_phone(v)).then(|| invalid("is not a telephone number".into())),
-            FieldKind::Url => (!is_url(v)).then(|| invalid("must be an absolute http(s) URL".into())),
-            FieldKind::List(_) => None,
-        };
-        self.errors.extend(problem);
+fn check(errors: &mut Vec<FieldError>, spec: &FieldSpec, path: &str, value: Option<&str>) {
+    let Some(v) = value else {
+        if spec.required {
+            errors.push(FieldError::new(path, FieldErrorKind::Missing, "is required"));
+        }
+        return;
+    };
+    let invalid = |msg: String| FieldError::new(path, FieldErrorKind::Invalid, msg);
+    let problem = match spec.kind {
+        FieldKind::Text(max) if v.chars().count() > max => Some(invalid(format!("longer than {max} characters"))),
+        FieldKind::Text(_) if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
+            Some(invalid("holds control characters".into()))
+        }
+        FieldKind::Text(_) => None,
+        FieldKind::DossierCode => MaHoSo::parse(v).err().map(|e| invalid(e.to_string())),
+        FieldKind::ProcedureCode => MaTTHC::parse(v).err().map(|e| invalid(e.to_string())),
+        FieldKind::Agency => AgencyId::parse(v).err().map(|e| invalid(e.to_string())),
+        FieldKind::Date => {
+            VnDateTime::parse(v).err().map(|e| FieldError::new(path, FieldErrorKind::InvalidDate, e.to_string()))
+        }
+        FieldKind::Code(lo, hi) => match v.parse::<u8>() {
+            Ok(c) if (lo..=hi).contains(&c) => None,
+            _ => Some(invalid(format!("must be a code from {lo} to {hi}"))),
+        },
+        FieldKind::Amount => match v.parse::<u64>() {
+            Ok(a) if a <= 1_000_000_000_000_000 => None,
+            _ => Some(invalid("must be a whole, non-negative amount of đồng".into())),
+        },
+        FieldKind::Email => (!is_email(v)).then(|| invalid("is not an e-mail address".into())),
+        FieldKind::Phone => (!is_phone(v)).then(|| invalid("is not a telephone number".into())),
+        FieldKind::Url => (!is_url(v)).then(|| invalid("must be an absolute http(s) URL".into())),
+        FieldKind::OneOf(codes) => {
+            (!codes.contains(&v)).then(|| invalid(format!("must be one of {}", codes.join(", "))))
+        }
+        FieldKind::Vsic => (!((v.len() == 4 || v.len() == 5) && v.bytes().all(|b| b.is_ascii_digit())))
+            .then(|| invalid("must be a VSIC code of 4 or 5 digits".into())),
+        FieldKind::TaxCode => (!is_tax_code(v)).then(|| invalid("must be 10 digits, or 10 digits, '-' and 3 digits".into())),
+        FieldKind::Base64(max) => match base64_len(v) {
+            Some(n) if n <= max => None,
+            Some(_) => Some(invalid(format!("the file exceeds {max} bytes"))),
+            None => Some(invalid("is not standard base64".into())),
+        },
+        FieldKind::Object(_) | FieldKind::List(_) => None,
+    };
+    errors.extend(problem);
+}
+
+fn is_tax_code(v: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    match v.split_once('-') {
+        None => digits(v, 10),
+        Some((a, b)) => digits(a, 10) && digits(b, 3),
     }
+}
+
+/// The decoded length of standard base64 text (whitespace ignored), if it is valid.
+fn base64_len(v: &str) -> Option<usize> {
+    let mut n = 0usize;
+    let mut pad = 0usize;
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if pad == 0 => n += 1,
+            b'=' => pad += 1,
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => return None,
+        }
+    }
+    if (n + pad) % 4 != 0 || pad > 2 {
+        return None;
+    }
+    Some((n + pad) / 4 * 3 - pad)
 }
 
 fn is_email(v: &str) -> bool {

@@ -13,7 +13,7 @@ use quick_xml::NsReader;
 
 use crate::error::{FieldError, FieldErrorKind, ParseError};
 use crate::fields::{self, FieldKind, FieldSpec, FIELDS, MAX_LIST_ITEMS};
-use crate::raw::{RawDossier, RawItem};
+use crate::raw::{RawDossier, RawObject, RawValue};
 
 /// The namespace of the XML dialect.
 pub const XML_NAMESPACE: &str = "urn:lienthong:hoso:1";
@@ -58,7 +58,7 @@ pub fn parse_xml(body: &[u8]) -> Result<RawDossier, ParseError> {
                 }
                 seen_root = true;
                 raw.xml_id = p.root_attributes(&e)?;
-                p.root_children(&mut raw)?;
+                raw.root = p.object(FIELDS, "", true)?;
             }
             Event::Start(_) => return Err(bad("more than one root element")),
             _ => return Err(bad("content outside the root element")),
@@ -116,60 +116,60 @@ impl<'a> Parser<'a> {
         Ok(id)
     }
 
-    /// Reads the children of `HoSo` up to its end tag.
-    fn root_children(&mut self, raw: &mut RawDossier) -> Result<(), ParseError> {
+    /// Reads the children of an element whose fields are given by `table`, up to its
+    /// end tag. Only at the root may an enveloped `ds:Signature` appear.
+    fn object(&mut self, table: &'static [FieldSpec], path: &str, at_root: bool) -> Result<RawObject, ParseError> {
+        let mut out = RawObject::new();
         loop {
             let (ns, ev) = self.r.read_resolved_event().map_err(malformed)?;
             let in_ns = is_ns(&ns, XML_NAMESPACE);
             let is_sig = is_ns(&ns, DSIG_NAMESPACE);
             match ev {
-                Event::End(_) => return Ok(()),
+                Event::End(_) => return Ok(out),
                 Event::Start(e) => {
-                    let local = e.local_name();
-                    let name = String::from_utf8_lossy(local.as_ref()).into_owned();
-                    if is_sig && name == "Signature" {
+                    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                    if at_root && is_sig && name == "Signature" {
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     }
-                    let spec = if in_ns { fields::find(FIELDS, &name) } else { None };
+                    let spec = if in_ns { fields::find(table, &name) } else { None };
                     let Some(spec) = spec else {
-                        self.unknown(name, "not a field of HoSo");
+                        self.unknown(format!("{path}{name}"), "not a field of this element");
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     };
-                    let duplicate = raw.fields.contains_key(spec.name) || raw.lists.contains_key(spec.name);
-                    if duplicate {
+                    if out.contains_key(spec.name) {
                         self.problems.push(FieldError::new(
-                            spec.name,
+                            format!("{path}{name}"),
                             FieldErrorKind::Duplicate,
                             "appears more than once",
                         ));
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     }
-                    match spec.kind {
-                        FieldKind::List(item) => {
-                            let items = self.list(spec, item)?;
-                            raw.lists.insert(spec.name, items);
+                    let field_path = format!("{path}{name}");
+                    let value = match spec.kind {
+                        FieldKind::List(item) => Some(RawValue::List(self.list(&field_path, item)?)),
+                        FieldKind::Object(t) => {
+                            Some(RawValue::Object(self.object(fields::table(t), &format!("{field_path}."), false)?))
                         }
-                        _ => {
-                            if let Some(text) = self.text(spec.name)? {
-                                raw.fields.insert(spec.name, text);
-                            }
-                        }
+                        _ => self.text(&field_path)?.map(RawValue::Text),
+                    };
+                    if let Some(v) = value {
+                        out.insert(spec.name, v);
                     }
                 }
                 Event::Text(t) if is_blank(&t) => {}
                 Event::Comment(_) => {}
                 Event::Eof => return Err(bad("unexpected end of document")),
                 Event::PI(_) => return Err(bad("processing instructions are not accepted")),
-                _ => return Err(bad("text directly inside HoSo")),
+                _ => return Err(bad("text directly inside an element that holds fields")),
             }
         }
     }
 
-    fn list(&mut self, spec: &FieldSpec, item: &'static str) -> Result<Vec<RawItem>, ParseError> {
-        let table = fields::item_fields(item);
+    fn list(&mut self, path: &str, item: &'static str) -> Result<Vec<RawObject>, ParseError> {
+        let table = fields::table(item);
         let mut items = Vec::new();
         loop {
             let (ns, ev) = self.r.read_resolved_event().map_err(malformed)?;
@@ -178,61 +178,20 @@ impl<'a> Parser<'a> {
                 Event::End(_) => return Ok(items),
                 Event::Start(e) if in_ns && e.local_name().as_ref() == item.as_bytes() => {
                     if items.len() >= MAX_LIST_ITEMS {
-                        return Err(ParseError::MalformedXml(format!(
-                            "{} holds more than {MAX_LIST_ITEMS} items",
-                            spec.name
-                        )));
+                        return Err(ParseError::MalformedXml(format!("{path} holds more than {MAX_LIST_ITEMS} items")));
                     }
-                    let path = format!("{}[{}].", spec.name, items.len());
-                    items.push(self.item(table, &path)?);
+                    let item_path = format!("{path}[{}].", items.len());
+                    items.push(self.object(table, &item_path, false)?);
                 }
                 Event::Start(e) => {
                     let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                    self.unknown(format!("{}.{name}", spec.name), "not an item of this list");
+                    self.unknown(format!("{path}.{name}"), "not an item of this list");
                     self.r.read_to_end(e.name()).map_err(malformed)?;
                 }
                 Event::Text(t) if is_blank(&t) => {}
                 Event::Comment(_) => {}
                 Event::Eof => return Err(bad("unexpected end of document")),
                 _ => return Err(bad("text directly inside a list element")),
-            }
-        }
-    }
-
-    fn item(&mut self, table: &'static [FieldSpec], path: &str) -> Result<RawItem, ParseError> {
-        let mut item = RawItem::new();
-        loop {
-            let (ns, ev) = self.r.read_resolved_event().map_err(malformed)?;
-            let in_ns = is_ns(&ns, XML_NAMESPACE);
-            match ev {
-                Event::End(_) => return Ok(item),
-                Event::Start(e) => {
-                    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                    let spec = if in_ns { fields::find(table, &name) } else { None };
-                    match spec {
-                        Some(spec) if item.contains_key(spec.name) => {
-                            self.problems.push(FieldError::new(
-                                format!("{path}{name}"),
-                                FieldErrorKind::Duplicate,
-                                "appears more than once",
-                            ));
-                            self.r.read_to_end(e.name()).map_err(malformed)?;
-                        }
-                        Some(spec) => {
-                            if let Some(text) = self.text(spec.name)? {
-                                item.insert(spec.name, text);
-                            }
-                        }
-                        None => {
-                            self.unknown(format!("{path}{name}"), "not a field of this item");
-                            self.r.read_to_end(e.name()).map_err(malformed)?;
-                        }
-                    }
-                }
-                Event::Text(t) if is_blank(&t) => {}
-                Event::Comment(_) => {}
-                Event::Eof => return Err(bad("unexpected end of document")),
-                _ => return Err(bad("text directly inside a list item")),
             }
         }
     }
@@ -291,7 +250,7 @@ mod tests {
         .unwrap();
         assert_eq!(raw.get("MaHoSo"), Some("A&B"));
         assert_eq!(raw.get("ChuHoSo"), Some("Nguyễn V<n>"));
-        assert_eq!(raw.lists["TaiLieuNop"][0]["TenTepDinhKem"], "don.pdf");
+        assert_eq!(crate::raw::text(&raw.list("TaiLieuNop")[0], "TenTepDinhKem"), Some("don.pdf"));
         assert_eq!(raw.get("GhiChu"), None);
         assert_eq!(raw.xml_id.as_deref(), Some("hs1"));
         assert!(raw.problems.is_empty(), "{:?}", raw.problems);

@@ -4,6 +4,7 @@
 mod support;
 
 mod accept;
+mod agencies;
 mod cli;
 mod crash;
 mod delivery;

@@ -33,11 +33,14 @@ pub async fn simulator() -> DvcqgSimulator {
 pub struct Options {
     pub max_body_bytes: u64,
     pub backoff_initial: &'static str,
+    pub lookup_timeout: &'static str,
+    /// Where agency `other` lives; the DVCQG simulator's URL when `None`.
+    pub other_url: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024, backoff_initial: "100ms" }
+        Self { max_body_bytes: 64 * 1024, backoff_initial: "100ms", lookup_timeout: "1s", other_url: None }
     }
 }
 
@@ -73,6 +76,7 @@ token_sha256 = "{portal}"
 id = "portal-h49"
 role = "portal"
 token_sha256 = "{portal_b}"
+lookups = ["dvcqg/dossier"]
 
 [[members]]
 id = "dvcqg-bo"
@@ -103,6 +107,14 @@ agency = "dvcqg"
 procedure = "3.000181"
 agency = "other"
 
+[[routes]]
+procedure = "3.000182"
+agency = "other"
+payload = "judicial_record"
+
+[lookup]
+timeout = "{lookup_timeout}"
+
 [agencies.dvcqg]
 kind = "dvcqg"
 url = "{url}"
@@ -112,12 +124,13 @@ unit_code = "000.00.00.G22"
 
 [agencies.other]
 kind = "dvcqg"
-url = "{url}"
+url = "{other_url}"
 username = "{user}"
 password = "{password}"
 unit_code = "000.00.00.G22"
 "#,
         max_body = opts.max_body_bytes,
+        lookup_timeout = opts.lookup_timeout,
         backoff = opts.backoff_initial,
         data = dir.join("data").display(),
         portal = hash_token(PORTAL_TOKEN),
@@ -126,6 +139,7 @@ unit_code = "000.00.00.G22"
         other = hash_token(OTHER_MINISTRY_TOKEN),
         operator = hash_token(OPERATOR_TOKEN),
         url = dvcqg_url,
+        other_url = opts.other_url.as_deref().unwrap_or(dvcqg_url),
         user = SIM_USER,
         password = SIM_PASSWORD,
     );

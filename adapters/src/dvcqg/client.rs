@@ -13,7 +13,7 @@ use super::session::{endpoint, Sessions};
 use super::transport::post;
 use super::wire::{code, LOOKUP_PATH, PROGRESS_PATH, SYNC_PATH};
 use super::{DvcqgConfig, DvcqgError};
-use crate::{Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, Outcome};
+use crate::{Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome};
 
 /// Speaks to DVCQG: logs in lazily, keeps the session, and synchronises dossiers
 /// with `DongBoHoSoMC`.
@@ -143,6 +143,34 @@ impl Adapter for DvcqgAdapter {
 
     fn decode_status(&self, body: &[u8]) -> Result<Vec<StatusEvent>, DecodeError> {
         decode::decode_status(body)
+    }
+
+    fn lookups(&self) -> &'static [LookupSpec] {
+        &[LookupSpec {
+            name: "dossier",
+            required: &["code"],
+            description: "the dossier as DVCQG holds it (TraCuuHoSo), with its processing history",
+        }]
+    }
+
+    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
+        if request.name != "dossier" {
+            return Err(LookupError::UnknownLookup);
+        }
+        let code = request
+            .params
+            .iter()
+            .find(|(k, _)| k == "code")
+            .and_then(|(_, v)| MaHoSo::parse(v).ok())
+            .ok_or_else(|| LookupError::BadRequest("code".into()))?;
+        match self.lookup_dossier(&code).await {
+            Ok(Some((dossier, history))) => {
+                Ok(serde_json::json!({"code": code, "dossier": dossier, "history": history}))
+            }
+            Ok(None) => Err(LookupError::NotFound),
+            Err(DvcqgError::Transport { kind: "timeout", .. }) => Err(LookupError::Timeout),
+            Err(e) => Err(LookupError::Upstream(e.to_string())),
+        }
     }
 
     async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome {

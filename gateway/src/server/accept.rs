@@ -71,6 +71,7 @@ async fn pipeline(
     let bytes = body::read(req.into_body(), limits.max_body_bytes, limits.body_read_timeout).await?;
     let dossier = parse(dialect, &bytes)?;
     let agency = route(st, &dossier)?;
+    let also_to: Vec<AgencyId> = st.config.status_sync_agency().filter(|sync| *sync != agency).into_iter().collect();
     let receipt = Receipt {
         receipt_id: uuid::Uuid::now_v7().to_string(),
         dossier_code: dossier.code.to_string(),
@@ -84,6 +85,7 @@ async fn pipeline(
         code: dossier.code.clone(),
         sender: member.id.clone(),
         agency: agency.clone(),
+        also_to,
         procedure_code: dossier.procedure_code.to_string(),
         content_hash: dossier.content_hash(),
         media_type: dialect.media_type().to_owned(),
@@ -162,23 +164,50 @@ fn parse(dialect: Dialect, bytes: &[u8]) -> Result<Dossier, ApiError> {
     Ok(parsed?)
 }
 
-/// The agency: the dossier's explicit target if it names one, else the routing table.
+/// The agency: the dossier's explicit target if it names one, else the routing
+/// table; then the dossier's payload must be what the procedure and agency need.
 fn route(st: &AppState, dossier: &Dossier) -> Result<AgencyId, ApiError> {
-    if let Some(target) = &dossier.target_agency {
-        if !st.config.agencies.contains_key(target.as_str()) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_agency",
-                format!("CoQuanDich names agency {target}, which this gateway does not serve"),
-            ));
+    let (agency, needed) = match &dossier.target_agency {
+        Some(target) => {
+            if !st.adapters.contains_key(target) {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_agency",
+                    format!("CoQuanDich names agency {target}, which this gateway does not serve"),
+                ));
+            }
+            (target.clone(), None)
         }
-        return Ok(target.clone());
+        None => {
+            let route = st.routes.route(&dossier.procedure_code).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "no_route",
+                    format!("no agency is configured for procedure {}", dossier.procedure_code),
+                )
+            })?;
+            (route.agency.clone(), route.payload)
+        }
+    };
+    let has = dossier.payload.as_ref().map(|p| p.kind());
+    let accepted = st.adapters.get(&agency).map_or(&[][..], |a| a.payload_kinds());
+    let mismatch = |want: String| {
+        let message = match has {
+            Some(k) => format!("DuLieuNghiepVu: carries {}, but {want}", k.wire_name()),
+            None => format!("DuLieuNghiepVu: is missing, but {want}"),
+        };
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "payload_mismatch", message.clone());
+        e.details = vec![schemas::FieldError::new("DuLieuNghiepVu", schemas::FieldErrorKind::Invalid, message)];
+        e
+    };
+    if let Some(kind) = needed {
+        if has != Some(kind) {
+            return Err(mismatch(format!("procedure {} needs {}", dossier.procedure_code, kind.wire_name())));
+        }
     }
-    st.routes.route(&dossier.procedure_code).cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "no_route",
-            format!("no agency is configured for procedure {}", dossier.procedure_code),
-        )
-    })
+    if !accepted.is_empty() && !has.is_some_and(|k| accepted.contains(&k)) {
+        let names: Vec<&str> = accepted.iter().map(|k| k.wire_name()).collect();
+        return Err(mismatch(format!("agency {agency} needs one of {}", names.join(", "))));
+    }
+    Ok(agency)
 }

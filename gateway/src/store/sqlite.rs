@@ -205,12 +205,16 @@ fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
         ],
     )
     .map_err(db)?;
-    c.execute(
-        "INSERT INTO deliveries (dossier_code, agency, idempotency_key, state, next_attempt_ms, created_at_ms)
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?4)",
-        params![d.code.as_str(), d.agency.as_str(), format!("{}:{}", d.receipt.receipt_id, d.agency), now],
-    )
-    .map_err(db)?;
+    let mut insert = c
+        .prepare_cached(
+            "INSERT INTO deliveries (dossier_code, agency, idempotency_key, state, next_attempt_ms, created_at_ms)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?4)",
+        )
+        .map_err(db)?;
+    for agency in std::iter::once(&d.agency).chain(&d.also_to) {
+        let key = format!("{}:{}", d.receipt.receipt_id, agency);
+        insert.execute(params![d.code.as_str(), agency.as_str(), key, now]).map_err(db)?;
+    }
     Ok(SubmitOutcome::Accepted(d.receipt.clone()))
 }
 

@@ -6,6 +6,7 @@ fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
         code: MaHoSo::parse(code).unwrap(),
         sender: MemberId::parse(sender).unwrap(),
         agency: AgencyId::parse("dvcqg").unwrap(),
+        also_to: Vec::new(),
         procedure_code: "1.001193".into(),
         content_hash: [hash; 32],
         media_type: "application/json".into(),
@@ -123,4 +124,18 @@ async fn data_and_leases_survive_reopening() {
     let now = Utc::now() + chrono::Duration::seconds(1);
     let jobs = s.claim_due(now, 10, Duration::from_secs(600)).await.unwrap();
     assert_eq!(jobs.len(), 1, "a claim held by a process that is gone is released at start-up");
+}
+
+#[tokio::test]
+async fn a_dossier_for_a_ministry_gets_one_delivery_per_agency() {
+    let (_d, s) = store();
+    let mut d = new_dossier("000.00.31.H29-261122-0001", "portal-a", 1);
+    d.agency = AgencyId::parse("moj").unwrap();
+    d.also_to = vec![AgencyId::parse("dvcqg").unwrap()];
+    s.submit(d).await.unwrap();
+    let jobs = s.claim_due(Utc::now() + chrono::Duration::seconds(1), 10, Duration::from_secs(60)).await.unwrap();
+    let agencies: Vec<_> = jobs.iter().map(|j| j.agency.as_str()).collect();
+    assert_eq!(agencies, ["moj", "dvcqg"]);
+    assert_ne!(jobs[0].idempotency_key, jobs[1].idempotency_key);
+    assert_eq!(s.delivery_counts().await.unwrap().len(), 2);
 }
