@@ -24,7 +24,8 @@ const ENTERPRISES: &[&str] = &[
     "Công ty TNHH Du lịch Hạ Long Xanh",
 ];
 
-/// (procedure code, name, field code, field name, enterprise procedure)
+/// (procedure code, name, field code, field name, enterprise procedure); the
+/// procedure codes match the default routing table.
 const PROCEDURES: &[(&str, &str, &str, &str, bool)] = &[
     ("1.001193", "Đăng ký khai sinh", "G09-TP01", "Hộ tịch", false),
     ("1.000894", "Đăng ký kết hôn", "G09-TP01", "Hộ tịch", false),
@@ -34,6 +35,69 @@ const PROCEDURES: &[(&str, &str, &str, &str, bool)] = &[
     ("1.001612", "Đăng ký thành lập doanh nghiệp tư nhân", "G09-KH01", "Thành lập và hoạt động của doanh nghiệp", true),
     ("2.002492", "Thông báo thực hiện khuyến mại", "G09-CT02", "Xúc tiến thương mại", true),
 ];
+
+const STREETS: &[&str] = &["Số 12 phố Hàng Bạc", "Số 45 đường Lê Lợi", "Số 8 ngõ 102 Trường Chinh", "Số 210 đường Nguyễn Trãi"];
+const WARDS: &[&str] = &["Phường Hoàn Kiếm", "Phường Bến Thành", "Phường Kim Liên", "Xã Thanh Trì"];
+const PROVINCES: &[&str] = &["Hà Nội", "Thành phố Hồ Chí Minh", "Đà Nẵng", "Cần Thơ", "Hải Phòng"];
+
+fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
+    list.choose(rng).copied().unwrap_or_default()
+}
+
+fn address(rng: &mut StdRng) -> Value {
+    json!({"SoNhaDuong": pick(rng, STREETS), "PhuongXa": pick(rng, WARDS), "TinhThanhPho": pick(rng, PROVINCES)})
+}
+
+fn person(rng: &mut StdRng) -> String {
+    format!("{} {} {}", pick(rng, FAMILY), pick(rng, MIDDLE), pick(rng, GIVEN))
+}
+
+/// The business payload (`DuLieuNghiepVu`) a procedure of the default table needs.
+fn payload(rng: &mut StdRng, procedure: &str, owner: &str, received: &VnDateTime) -> Option<Value> {
+    let days_ago = |rng: &mut StdRng, lo: i64, hi: i64| {
+        VnDateTime::from_utc(received.to_utc() - chrono::Duration::days(rng.random_range(lo..hi))).to_dvcqg()
+    };
+    Some(match procedure {
+        "1.001612" => json!({"DangKyDoanhNghiep": {
+            "TenDoanhNghiep": format!("Doanh nghiệp tư nhân {}", pick(rng, GIVEN)),
+            "LoaiHinhDoanhNghiep": "DNTN",
+            "VonDieuLe": (rng.random_range(1..50u64) * 100_000_000).to_string(),
+            "DiaChiTruSo": address(rng),
+            "NguoiDaiDienPhapLuat": {"HoTen": person(rng), "ChucDanh": "Chủ doanh nghiệp",
+                                     "SoGiayTo": format!("0{:011}", rng.random_range(1_000_000_000u64..99_999_999_999))},
+            "NganhNghe": [{"MaNganh": "4711", "TenNganh": "Bán lẻ lương thực, thực phẩm, đồ uống trong cửa hàng kinh doanh tổng hợp", "LaNganhChinh": "1"},
+                          {"MaNganh": "5610", "TenNganh": "Nhà hàng và các dịch vụ ăn uống phục vụ lưu động", "LaNganhChinh": "0"}]}}),
+        "2.001610" | "2.002492" => {
+            let promo = procedure == "2.002492";
+            let start = VnDateTime::from_utc(received.to_utc() + chrono::Duration::days(10));
+            let end = VnDateTime::from_utc(start.to_utc() + chrono::Duration::days(30));
+            json!({"GiayPhepCongThuong": {
+                "LoaiThuTuc": if promo { "KHUYEN_MAI" } else { "BAN_LE_RUOU" },
+                "TenThuongNhan": owner,
+                "MaSoThue": format!("0{:09}", rng.random_range(100_000_000..999_999_999u32)),
+                "DiaDiemKinhDoanh": address(rng),
+                "NoiDungDeNghi": if promo { "Giảm giá 20% các mặt hàng đồ uống nhân dịp Tết" } else { "Bán lẻ rượu vang và rượu mạnh đóng chai" },
+                "ThoiGianBatDau": if promo { start.to_dvcqg() } else { String::new() },
+                "ThoiGianKetThuc": if promo { end.to_dvcqg() } else { String::new() }}})
+        }
+        "1.001193" => json!({"HoTich": {"KhaiSinh": {
+            "HoTen": person(rng), "NgaySinh": days_ago(rng, 1, 50), "GioiTinh": rng.random_range(1..=2u8).to_string(),
+            "NoiSinh": format!("Bệnh viện Phụ sản {}", pick(rng, PROVINCES)), "DanToc": "Kinh", "QuocTich": "Việt Nam",
+            "HoTenCha": person(rng), "HoTenMe": owner}}}),
+        "1.000656" => json!({"HoTich": {"KhaiTu": {
+            "HoTen": person(rng), "NgayChet": days_ago(rng, 1, 20), "NoiChet": format!("{}, {}", pick(rng, WARDS), pick(rng, PROVINCES)),
+            "NguyenNhan": "Bệnh già"}}}),
+        "2.000488" => json!({"LyLichTuPhap": {
+            "LoaiPhieu": rng.random_range(1..=2u8).to_string(), "HoTen": owner, "NgaySinh": days_ago(rng, 7000, 20000),
+            "GioiTinh": rng.random_range(1..=2u8).to_string(), "NoiSinh": pick(rng, PROVINCES), "QuocTich": "Việt Nam",
+            "SoGiayTo": format!("0{:011}", rng.random_range(1_000_000_000u64..99_999_999_999)),
+            "NoiThuongTru": format!("{}, {}, {}", pick(rng, STREETS), pick(rng, WARDS), pick(rng, PROVINCES)),
+            "MucDichSuDung": "Bổ sung hồ sơ xin việc",
+            "QuaTrinhCuTru": [{"TuNgay": days_ago(rng, 3000, 6000), "DenNgay": days_ago(rng, 500, 2900), "NoiCuTru": pick(rng, PROVINCES)},
+                              {"TuNgay": days_ago(rng, 100, 490), "NoiCuTru": pick(rng, PROVINCES)}]}}),
+        _ => return None,
+    })
+}
 
 /// One thing the portal sends.
 pub struct Submission {
@@ -96,35 +160,46 @@ pub fn dossier(rng: &mut StdRng, seq: u32, today: &VnDateTime) -> Map<String, Va
                 "DuongDanTaiTepTin": format!("https://dichvucong.example.gov.vn/files/{seq}/to-khai.pdf")}]),
     );
     m.insert("DanhSachLePhi".into(), json!([{"TenPhiLePhi": "Lệ phí", "MaPhiLePhi": "LP01", "Gia": "8000"}]));
+    let owner = m["ChuHoSo"].as_str().unwrap_or_default().to_owned();
+    if let Some(p) = payload(rng, code, &owner, &received) {
+        m.insert("DuLieuNghiepVu".into(), p);
+    }
     m
 }
 
-/// The same dossier in the XML dialect.
+/// The same dossier in the XML dialect, nested as the catalogue says.
 pub fn to_xml(m: &Map<String, Value>) -> String {
-    let esc = |s: &str| quick_escape(s);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<HoSo xmlns=\"urn:lienthong:hoso:1\">");
-    for (k, v) in m {
-        match v {
-            Value::String(s) => out.push_str(&format!("<{k}>{}</{k}>", esc(s))),
-            Value::Array(items) => {
-                let item = if k == "TaiLieuNop" { "TepDinhKem" } else { "LePhi" };
+    write_object(&mut out, schemas::FIELDS, m);
+    out.push_str("</HoSo>\n");
+    out
+}
+
+fn write_object(out: &mut String, table: &'static [schemas::FieldSpec], m: &Map<String, Value>) {
+    for spec in table {
+        let Some(v) = m.get(spec.name) else { continue };
+        let k = spec.name;
+        match (spec.kind, v) {
+            (schemas::FieldKind::List(item), Value::Array(items)) => {
                 out.push_str(&format!("<{k}>"));
                 for it in items {
                     out.push_str(&format!("<{item}>"));
                     if let Value::Object(o) = it {
-                        for (ik, iv) in o {
-                            out.push_str(&format!("<{ik}>{}</{ik}>", esc(iv.as_str().unwrap_or_default())));
-                        }
+                        write_object(out, schemas::table(item), o);
                     }
                     out.push_str(&format!("</{item}>"));
                 }
                 out.push_str(&format!("</{k}>"));
             }
+            (schemas::FieldKind::Object(t), Value::Object(o)) => {
+                out.push_str(&format!("<{k}>"));
+                write_object(out, schemas::table(t), o);
+                out.push_str(&format!("</{k}>"));
+            }
+            (_, Value::String(s)) => out.push_str(&format!("<{k}>{}</{k}>", quick_escape(s))),
             _ => {}
         }
     }
-    out.push_str("</HoSo>\n");
-    out
 }
 
 fn quick_escape(s: &str) -> String {
