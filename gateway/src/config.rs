@@ -394,11 +394,13 @@ impl Config {
         for (i, m) in self.members.iter().enumerate() {
             for (j, l) in m.lookups.iter().enumerate() {
                 let ok = l == "*"
-                    || l.split_once('/').is_some_and(|(a, n)| {
-                        self.agencies.contains_key(a) && !n.is_empty() && !n.contains('/')
-                    });
+                    || l.split_once('/')
+                        .is_some_and(|(a, n)| self.agencies.contains_key(a) && !n.is_empty() && !n.contains('/'));
                 if !ok {
-                    push(format!("members[{i}].lookups[{j}]"), "must be agency/name, agency/* or * with a configured agency".into());
+                    push(
+                        format!("members[{i}].lookups[{j}]"),
+                        "must be agency/name, agency/* or * with a configured agency".into(),
+                    );
                 }
             }
         }

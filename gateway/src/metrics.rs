@@ -71,7 +71,8 @@ impl Metrics {
             "Look-ups by agency, look-up name and outcome (ok or the error code)",
             &["agency", "lookup", "outcome"],
         );
-        let lookup_duration = histogram("lienthong_lookup_duration_seconds", "Latency of look-ups by agency", &["agency"]);
+        let lookup_duration =
+            histogram("lienthong_lookup_duration_seconds", "Latency of look-ups by agency", &["agency"]);
         let store_duration =
             histogram("lienthong_store_operation_duration_seconds", "Latency of store operations", &["operation"]);
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])

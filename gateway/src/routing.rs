@@ -41,7 +41,12 @@ fn default_routes(configured: impl Fn(&str) -> bool) -> Vec<Route> {
         .iter()
         .filter(|(_, _, agency, _)| configured(agency))
         .filter_map(|(p, exact, agency, payload)| {
-            Some(Route { pattern: (*p).into(), exact: *exact, agency: AgencyId::parse(agency).ok()?, payload: *payload })
+            Some(Route {
+                pattern: (*p).into(),
+                exact: *exact,
+                agency: AgencyId::parse(agency).ok()?,
+                payload: *payload,
+            })
         })
         .collect()
 }
@@ -92,7 +97,10 @@ impl RoutingTable {
     /// The route of a procedure, if any claims it.
     pub fn route(&self, procedure: &MaTTHC) -> Option<&Route> {
         let code = procedure.as_str();
-        self.exact.iter().find(|r| r.pattern == code).or_else(|| self.prefixes.iter().find(|r| code.starts_with(&r.pattern)))
+        self.exact
+            .iter()
+            .find(|r| r.pattern == code)
+            .or_else(|| self.prefixes.iter().find(|r| code.starts_with(&r.pattern)))
     }
 
     /// Every route: exact ones first, then prefixes from the most specific.
@@ -116,7 +124,8 @@ impl RoutingTable {
 mod tests {
     use super::*;
 
-    const AGENCY: &str = "kind = \"dvcqg\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\npassword = \"p\"\nunit_code = \"G22\"\n";
+    const AGENCY: &str =
+        "kind = \"dvcqg\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\npassword = \"p\"\nunit_code = \"G22\"\n";
 
     #[test]
     fn exact_beats_prefix_and_longest_prefix_wins() {

@@ -15,7 +15,8 @@ const ROOT: &str = "DuLieuNghiepVu";
 
 /// The typed payload, or `None` with the problems pushed to `errors`.
 pub fn payload(p: &RawObject, errors: &mut Vec<FieldError>) -> Option<Payload> {
-    let (name, inner) = exactly_one(p, ROOT, &["DangKyDoanhNghiep", "GiayPhepCongThuong", "HoTich", "LyLichTuPhap"], errors)?;
+    let (name, inner) =
+        exactly_one(p, ROOT, &["DangKyDoanhNghiep", "GiayPhepCongThuong", "HoTich", "LyLichTuPhap"], errors)?;
     let path = format!("{ROOT}.{name}");
     let mut b = Builder { errors, path };
     match name {
@@ -51,6 +52,15 @@ fn text(o: &RawObject, name: &str) -> String {
     opt(o, name).unwrap_or_default()
 }
 
+/// A small code, read as a number so that `01` means what `1` means.
+fn code(o: &RawObject, name: &str) -> Option<u8> {
+    raw::text(o, name).and_then(|v| v.parse().ok())
+}
+
+fn sex(o: &RawObject) -> Option<Sex> {
+    Sex::from_code(&code(o, "GioiTinh")?.to_string())
+}
+
 fn date(o: &RawObject, name: &str) -> Option<VnDateTime> {
     raw::text(o, name).and_then(|s| VnDateTime::parse(s).ok())
 }
@@ -81,12 +91,16 @@ impl Builder<'_> {
             .map(|l| BusinessLine {
                 vsic_code: text(l, "MaNganh"),
                 name: text(l, "TenNganh"),
-                main: raw::text(l, "LaNganhChinh") == Some("1"),
+                main: code(l, "LaNganhChinh") == Some(1),
             })
             .collect();
         let mains = lines.iter().filter(|l| l.main).count();
         if !lines.is_empty() && mains != 1 {
-            self.push("NganhNghe", FieldErrorKind::Invalid, "exactly one business line must be the main one (LaNganhChinh = 1)");
+            self.push(
+                "NganhNghe",
+                FieldErrorKind::Invalid,
+                "exactly one business line must be the main one (LaNganhChinh = 1)",
+            );
         }
         let mut codes: Vec<&str> = lines.iter().map(|l| l.vsic_code.as_str()).collect();
         codes.sort_unstable();
@@ -121,7 +135,11 @@ impl Builder<'_> {
         }
         let kind = TradeLicenceKind::from_code(raw::text(o, "LoaiThuTuc").unwrap_or_default())?;
         if kind == TradeLicenceKind::PromotionNotice && (valid_from.is_none() || valid_to.is_none()) {
-            self.push("ThoiGianBatDau", FieldErrorKind::Missing, "a promotion needs ThoiGianBatDau and ThoiGianKetThuc");
+            self.push(
+                "ThoiGianBatDau",
+                FieldErrorKind::Missing,
+                "a promotion needs ThoiGianBatDau and ThoiGianKetThuc",
+            );
         }
         Some(TradeLicence {
             licence_kind: kind,
@@ -143,7 +161,7 @@ impl Builder<'_> {
             Some(CivilStatus::Birth(BirthRegistration {
                 full_name: text(inner, "HoTen"),
                 birth_date: birth_date?,
-                sex: Sex::from_code(raw::text(inner, "GioiTinh").unwrap_or_default())?,
+                sex: sex(inner)?,
                 birth_place: text(inner, "NoiSinh"),
                 ethnicity: opt(inner, "DanToc"),
                 nationality: opt(inner, "QuocTich").unwrap_or_else(|| "Việt Nam".into()),
@@ -169,16 +187,20 @@ impl Builder<'_> {
             let (from, to) = (date(p, "TuNgay"), date(p, "DenNgay"));
             if let (Some(a), Some(b)) = (from, to) {
                 if b < a {
-                    self.push(&format!("QuaTrinhCuTru[{i}].DenNgay"), FieldErrorKind::DateOrder, "cannot be before TuNgay");
+                    self.push(
+                        &format!("QuaTrinhCuTru[{i}].DenNgay"),
+                        FieldErrorKind::DateOrder,
+                        "cannot be before TuNgay",
+                    );
                 }
             }
             history.push(ResidencePeriod { from: from?, to, place: text(p, "NoiCuTru") });
         }
         Some(JudicialRecordRequest {
-            form: raw::text(o, "LoaiPhieu").and_then(|v| v.parse().ok())?,
+            form: code(o, "LoaiPhieu")?,
             full_name: text(o, "HoTen"),
             birth_date: birth_date?,
-            sex: Sex::from_code(raw::text(o, "GioiTinh").unwrap_or_default())?,
+            sex: sex(o)?,
             birth_place: text(o, "NoiSinh"),
             nationality: text(o, "QuocTich"),
             id_number: text(o, "SoGiayTo"),

@@ -62,11 +62,8 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
             }
             let value = match spec.kind {
                 FieldKind::List(item) => {
-                    let items = map.next_value_seed(ListSeed {
-                        table: fields::table(item),
-                        path,
-                        problems: self.problems,
-                    })?;
+                    let items =
+                        map.next_value_seed(ListSeed { table: fields::table(item), path, problems: self.problems })?;
                     Some(RawValue::List(items))
                 }
                 FieldKind::Object(name) => {

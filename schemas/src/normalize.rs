@@ -25,7 +25,17 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
             }
         }
     }
-    let payload = raw::object(&raw.root, "DuLieuNghiepVu").map(|p| crate::build::payload(p, &mut errors));
+    let payload = match raw::object(&raw.root, "DuLieuNghiepVu") {
+        Some(p) => {
+            let built = crate::build::payload(p, &mut errors);
+            if built.is_none() && errors.is_empty() {
+                // Never accept a dossier and drop its business data silently.
+                errors.push(FieldError::new("DuLieuNghiepVu", FieldErrorKind::Invalid, "could not be read"));
+            }
+            built
+        }
+        None => None,
+    };
     if !errors.is_empty() {
         return Err(ValidationErrors(errors));
     }
@@ -90,7 +100,7 @@ pub fn normalize(raw: &RawDossier) -> Result<Dossier, ValidationErrors> {
         target_agency: top("CoQuanDich").and_then(|s| AgencyId::parse(s).ok()),
         files,
         fees,
-        payload: payload.flatten(),
+        payload,
     })
 }
 
@@ -166,7 +176,9 @@ fn check(errors: &mut Vec<FieldError>, spec: &FieldSpec, path: &str, value: Opti
         }
         FieldKind::Vsic => (!((v.len() == 4 || v.len() == 5) && v.bytes().all(|b| b.is_ascii_digit())))
             .then(|| invalid("must be a VSIC code of 4 or 5 digits".into())),
-        FieldKind::TaxCode => (!is_tax_code(v)).then(|| invalid("must be 10 digits, or 10 digits, '-' and 3 digits".into())),
+        FieldKind::TaxCode => {
+            (!is_tax_code(v)).then(|| invalid("must be 10 digits, or 10 digits, '-' and 3 digits".into()))
+        }
         FieldKind::Base64(max) => match base64_len(v) {
             Some(n) if n <= max => None,
             Some(_) => Some(invalid(format!("the file exceeds {max} bytes"))),
@@ -185,19 +197,42 @@ fn is_tax_code(v: &str) -> bool {
     }
 }
 
-/// The decoded length of standard base64 text (whitespace ignored), if it is valid.
+/// The decoded length of canonical standard base64 text (whitespace ignored), if
+/// it is valid: the bits left over before padding must be zero, as strict decoders
+/// require.
 fn base64_len(v: &str) -> Option<usize> {
     let mut n = 0usize;
     let mut pad = 0usize;
+    let mut last = 0u8;
     for b in v.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if pad == 0 => n += 1,
-            b'=' => pad += 1,
-            b' ' | b'\t' | b'\r' | b'\n' => {}
+        let value = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                pad += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => continue,
             _ => return None,
+        };
+        if pad > 0 {
+            return None;
         }
+        n += 1;
+        last = value;
     }
     if (n + pad) % 4 != 0 || pad > 2 {
+        return None;
+    }
+    let unused_bits = match pad {
+        1 => last & 0b11,
+        2 => last & 0b1111,
+        _ => 0,
+    };
+    if unused_bits != 0 {
         return None;
     }
     Some((n + pad) / 4 * 3 - pad)
@@ -230,6 +265,31 @@ fn is_url(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_must_be_canonical() {
+        assert_eq!(base64_len("QUJD"), Some(3));
+        assert_eq!(base64_len("QUJDRA=="), Some(4));
+        assert_eq!(base64_len("QUJDREU="), Some(5));
+        assert_eq!(base64_len("QUJ\nDRA=="), Some(4));
+        for bad in ["QUJDRB==", "QUJDREV=", "QUJ", "QU=J", "QUJD%A==", "Q==="] {
+            assert_eq!(base64_len(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn leading_zeros_in_codes_keep_the_payload() {
+        let body = JSON.replace(
+            r#""DanhSachLePhi""#,
+            r#""DuLieuNghiepVu": {"HoTich": {"KhaiSinh": {"HoTen": "Nguyễn Văn An", "NgaySinh": "2026-11-01", "GioiTinh": "01", "NoiSinh": "Hà Nội"}}},
+               "DanhSachLePhi""#,
+        );
+        let d = normalize(&parse_json(body.as_bytes()).unwrap());
+        let d = d.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(d.payload, Some(crate::Payload::CivilStatus(crate::CivilStatus::Birth(ref b))) if b.sex == crate::Sex::Male)
+        );
+    }
     use crate::{parse_json, parse_xml};
 
     const JSON: &str = r#"{

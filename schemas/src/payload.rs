@@ -35,7 +35,8 @@ pub enum PayloadKind {
 
 impl PayloadKind {
     /// Every kind.
-    pub const ALL: [PayloadKind; 4] = [Self::BusinessRegistration, Self::TradeLicence, Self::CivilStatus, Self::JudicialRecord];
+    pub const ALL: [PayloadKind; 4] =
+        [Self::BusinessRegistration, Self::TradeLicence, Self::CivilStatus, Self::JudicialRecord];
 
     /// The element name under `DuLieuNghiepVu`.
     pub fn wire_name(self) -> &'static str {
@@ -308,7 +309,7 @@ impl std::fmt::Debug for DeathRegistration {
     }
 }
 
-/// One period of residence (`QuaTrinhCuTru/NoiCuTru`).
+/// One period of residence (`QuaTrinhCuTru/GiaiDoan`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResidencePeriod {
     /// From (`TuNgay`).

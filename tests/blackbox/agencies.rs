@@ -32,7 +32,8 @@ async fn a_dossier_for_another_agency_is_also_synchronised_to_dvcqg() {
         assert!(Instant::now() < deadline, "{view}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let agencies: Vec<&str> = view["deliveries"].as_array().unwrap().iter().map(|d| d["agency"].as_str().unwrap()).collect();
+    let agencies: Vec<&str> =
+        view["deliveries"].as_array().unwrap().iter().map(|d| d["agency"].as_str().unwrap()).collect();
     assert_eq!(agencies, ["other", "dvcqg"], "one more delivery, not another dossier");
     assert_eq!(count_rows(&gw.database(), "dossiers"), 1);
     // One DongBoHoSoMC at each, under distinct keys.
@@ -92,7 +93,12 @@ async fn lookups_round_trip_and_are_refused_cleanly() {
         (OPERATOR_TOKEN, "/v1/agencies/dvcqg/lookups/weather".to_owned(), 404, "unknown_lookup"),
         (OPERATOR_TOKEN, "/v1/agencies/dvcqg/lookups/dossier".to_owned(), 400, "missing_parameter"),
         (OPERATOR_TOKEN, "/v1/agencies/dvcqg/lookups/dossier?code=bad".to_owned(), 400, "bad_parameter"),
-        (OPERATOR_TOKEN, "/v1/agencies/dvcqg/lookups/dossier?code=000.00.31.H29-261122-0799".to_owned(), 404, "not_found_at_agency"),
+        (
+            OPERATOR_TOKEN,
+            "/v1/agencies/dvcqg/lookups/dossier?code=000.00.31.H29-261122-0799".to_owned(),
+            404,
+            "not_found_at_agency",
+        ),
     ];
     for (token, path, want, code) in cases {
         let (status, body) = get(token, path.clone()).await;
@@ -116,5 +122,8 @@ async fn lookups_round_trip_and_are_refused_cleanly() {
     assert_eq!((status, body["error"]["code"].as_str()), (502, Some("agency_error")), "{body}");
 
     let metrics = api.http.get(format!("{}/metrics", gw.url)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"lienthong_lookups_total{agency="dvcqg",lookup="dossier",outcome="agency_timeout"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"lienthong_lookups_total{agency="dvcqg",lookup="dossier",outcome="agency_timeout"} 1"#),
+        "{metrics}"
+    );
 }

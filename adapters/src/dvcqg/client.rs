@@ -13,7 +13,9 @@ use super::session::{endpoint, Sessions};
 use super::transport::post;
 use super::wire::{code, LOOKUP_PATH, PROGRESS_PATH, SYNC_PATH};
 use super::{DvcqgConfig, DvcqgError};
-use crate::{Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome};
+use crate::{
+    Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
+};
 
 /// Speaks to DVCQG: logs in lazily, keeps the session, and synchronises dossiers
 /// with `DongBoHoSoMC`.

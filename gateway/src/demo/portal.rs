@@ -36,7 +36,8 @@ const PROCEDURES: &[(&str, &str, &str, &str, bool)] = &[
     ("2.002492", "Thông báo thực hiện khuyến mại", "G09-CT02", "Xúc tiến thương mại", true),
 ];
 
-const STREETS: &[&str] = &["Số 12 phố Hàng Bạc", "Số 45 đường Lê Lợi", "Số 8 ngõ 102 Trường Chinh", "Số 210 đường Nguyễn Trãi"];
+const STREETS: &[&str] =
+    &["Số 12 phố Hàng Bạc", "Số 45 đường Lê Lợi", "Số 8 ngõ 102 Trường Chinh", "Số 210 đường Nguyễn Trãi"];
 const WARDS: &[&str] = &["Phường Hoàn Kiếm", "Phường Bến Thành", "Phường Kim Liên", "Xã Thanh Trì"];
 const PROVINCES: &[&str] = &["Hà Nội", "Thành phố Hồ Chí Minh", "Đà Nẵng", "Cần Thơ", "Hải Phòng"];
 

@@ -46,10 +46,7 @@ pub(crate) async fn lookup(st: &Arc<AppState>, req: Request<Incoming>, agency: &
 
 /// The look-up name as a metric label: only names the adapter offers, else `unknown`.
 fn name_label(st: &AppState, agency: &AgencyId, name: &str) -> &'static str {
-    st.adapters
-        .get(agency)
-        .and_then(|a| a.lookups().iter().find(|l| l.name == name))
-        .map_or("unknown", |l| l.name)
+    st.adapters.get(agency).and_then(|a| a.lookups().iter().find(|l| l.name == name)).map_or("unknown", |l| l.name)
 }
 
 async fn run(
@@ -60,8 +57,10 @@ async fn run(
     name: &str,
     cid: &str,
 ) -> (Option<AgencyId>, Result<http::Response<http_body_util::Full<bytes::Bytes>>, ApiError>) {
-    let unknown_agency = || ApiError::new(StatusCode::NOT_FOUND, "unknown_agency", "this gateway serves no such agency");
-    let Some((agency_id, adapter)) = AgencyId::parse(agency).ok().and_then(|a| st.adapters.get(&a).map(|ad| (a, ad.clone())))
+    let unknown_agency =
+        || ApiError::new(StatusCode::NOT_FOUND, "unknown_agency", "this gateway serves no such agency");
+    let Some((agency_id, adapter)) =
+        AgencyId::parse(agency).ok().and_then(|a| st.adapters.get(&a).map(|ad| (a, ad.clone())))
     else {
         return (None, Err(unknown_agency()));
     };
@@ -78,7 +77,11 @@ async fn run(
         .collect();
     for required in spec.required {
         if !params.iter().any(|(k, v)| k == required && !v.is_empty()) {
-            let e = ApiError::new(StatusCode::BAD_REQUEST, "missing_parameter", format!("query parameter {required} is required"));
+            let e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "missing_parameter",
+                format!("query parameter {required} is required"),
+            );
             return (Some(agency_id), Err(e));
         }
     }
@@ -93,9 +96,11 @@ async fn run(
         Ok(Err(LookupError::BadRequest(p))) => {
             Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_parameter", format!("query parameter {p} is invalid")))
         }
-        Ok(Err(LookupError::NotFound)) => {
-            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found_at_agency", format!("agency {agency} knows no such record")))
-        }
+        Ok(Err(LookupError::NotFound)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found_at_agency",
+            format!("agency {agency} knows no such record"),
+        )),
         Ok(Err(LookupError::UnknownLookup)) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_lookup", "the agency does not offer this look-up"))
         }
