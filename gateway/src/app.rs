@@ -68,6 +68,15 @@ pub fn build_adapters(config: &Config) -> Result<Adapters, StartError> {
         let agency_id = AgencyId::parse(id).map_err(|_| StartError::Agency(id.clone()))?;
         let adapter: Arc<dyn Adapter> = match agency {
             AgencyConfig::Dvcqg(c) => Arc::new(DvcqgAdapter::new(agency_id.clone(), c.clone(), client.clone())),
+            AgencyConfig::Moj(c) => {
+                Arc::new(adapters::moj::MojAdapter::new(agency_id.clone(), c.clone(), client.clone()))
+            }
+            AgencyConfig::Mpi(c) => {
+                Arc::new(adapters::mpi::MpiAdapter::new(agency_id.clone(), c.clone(), client.clone()))
+            }
+            AgencyConfig::Moit(c) => {
+                Arc::new(adapters::moit::MoitAdapter::new(agency_id.clone(), c.clone(), client.clone()))
+            }
         };
         adapters.insert(agency_id, adapter);
     }

@@ -44,15 +44,15 @@ enum Command {
     },
     /// Print the SHA-256 of a bearer token read from standard input, for `token_sha256`.
     HashToken,
-    /// Run an agency simulator on its own.
+    /// Run the four agency simulators on consecutive ports: DVCQG, MPI, MOIT, MOJ.
     Simulate {
-        /// Address to listen on.
+        /// Address of the first (DVCQG); the others take the next ports.
         #[arg(long, default_value = "127.0.0.1:9001")]
         listen: SocketAddr,
-        /// The login the simulator accepts.
+        /// The login (or OAuth client id) every simulator accepts.
         #[arg(long, default_value = "lienthong")]
         username: String,
-        /// The password the simulator accepts.
+        /// The password (or client secret, or judicial-records key) every simulator accepts.
         #[arg(long, env = "LIENTHONG_SIM_PASSWORD", default_value = "lienthong-dev")]
         password: String,
     },
@@ -131,7 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {
-            init_tracing(LogFormat::Human, "warn");
+            init_tracing(LogFormat::Human, "error");
             runtime()?.block_on(demo::run(args))?;
             Ok(ExitCode::SUCCESS)
         }

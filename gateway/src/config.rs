@@ -231,6 +231,12 @@ pub struct RouteConfig {
 pub enum AgencyConfig {
     /// The National Public Service Portal.
     Dvcqg(DvcqgConfig),
+    /// Justice: civil status and judicial records.
+    Moj(adapters::moj::MojConfig),
+    /// Planning & Investment: national business registration.
+    Mpi(adapters::mpi::MpiConfig),
+    /// Industry & Trade: licences and notifications.
+    Moit(adapters::moit::MoitConfig),
 }
 
 /// One problem in a configuration, with where it is.
@@ -317,12 +323,14 @@ impl Config {
             if let Err(e) = AgencyId::parse(id) {
                 push(format!("agencies.{id}"), e.to_string());
             }
-            match agency {
-                AgencyConfig::Dvcqg(c) => {
-                    for e in c.validate() {
-                        push(format!("agencies.{id}"), e.to_string());
-                    }
-                }
+            let problems: Vec<String> = match agency {
+                AgencyConfig::Dvcqg(c) => c.validate().iter().map(ToString::to_string).collect(),
+                AgencyConfig::Moj(c) => c.validate().iter().map(ToString::to_string).collect(),
+                AgencyConfig::Mpi(c) => c.validate().iter().map(ToString::to_string).collect(),
+                AgencyConfig::Moit(c) => c.validate().iter().map(ToString::to_string).collect(),
+            };
+            for e in problems {
+                push(format!("agencies.{id}"), e);
             }
         }
 

@@ -1,7 +1,10 @@
 //! `lienthong demo`: the gateway on the embedded store, the agency simulator, and a
 //! synthetic provincial portal submitting a few hundred dossiers, with a summary.
 
+mod agencies;
 mod portal;
+
+pub use agencies::Simulators;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -9,8 +12,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapters::dvcqg::{DvcqgConfig, DvcqgSimulator, SimCredentials};
-use adapters::sim::Faults;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -18,7 +19,7 @@ use rand::SeedableRng;
 use tokio::sync::Semaphore;
 
 use crate::auth::hash_token;
-use crate::config::{AgencyConfig, Config, MemberConfig, Role, RouteConfig};
+use crate::config::{Config, MemberConfig, Role};
 use crate::store::DeliveryState;
 use crate::Gateway;
 
@@ -53,7 +54,7 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
-fn demo_config(listen: SocketAddr, data_dir: PathBuf, dvcqg_url: String, portal: &str, operator: &str) -> Config {
+fn demo_config(listen: SocketAddr, data_dir: PathBuf, sims: &Simulators, portal: &str, operator: &str) -> Config {
     let mut cfg = Config::default();
     cfg.server.listen = listen;
     cfg.store.data_dir = data_dir;
@@ -78,20 +79,9 @@ fn demo_config(listen: SocketAddr, data_dir: PathBuf, dvcqg_url: String, portal:
             lookups: Vec::new(),
         },
     ];
-    cfg.routes = ["1.", "2.", "3."]
-        .iter()
-        .map(|p| RouteConfig { procedure: None, prefix: Some((*p).into()), agency: "dvcqg".into(), payload: None })
-        .collect();
-    cfg.agencies.insert(
-        "dvcqg".into(),
-        AgencyConfig::Dvcqg(DvcqgConfig {
-            url: dvcqg_url,
-            username: "lienthong".into(),
-            password: Some("lienthong-demo".into()),
-            password_env: None,
-            unit_code: "000.00.00.G22".into(),
-        }),
-    );
+    // No routes: the default table routes each ministry procedure to its ministry
+    // and everything else to DVCQG.
+    cfg.agencies = sims.agencies();
     cfg
 }
 
@@ -109,17 +99,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         Some(d) => d,
         None => std::env::temp_dir().join(format!("lienthong-demo-{}", uuid::Uuid::new_v4().simple())),
     };
-    let sim = DvcqgSimulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        SimCredentials { username: "lienthong".into(), password: "lienthong-demo".into() },
-    )
-    .await
-    .context("starting the DVCQG simulator")?;
-    sim.set_faults(Faults { fail_ratio: args.fail_ratio, ..Faults::default() });
+    let sims = Simulators::start(args.fail_ratio).await.context("starting the agency simulators")?;
 
     let portal_token = random_token();
     let operator_token = random_token();
-    let mut config = demo_config(args.listen, data_dir.clone(), sim.url(), &portal_token, &operator_token);
+    let mut config = demo_config(args.listen, data_dir.clone(), &sims, &portal_token, &operator_token);
     let gateway = match Gateway::start(config.clone()).await {
         Ok(g) => g,
         Err(crate::app::StartError::Listen { .. }) => {
@@ -131,7 +115,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let base = gateway.url();
     println!("Lienthong demo");
     println!("  gateway         {base}  (store: {})", data_dir.join("lienthong.db").display());
-    println!("  DVCQG simulator {}", sim.url());
+    for (agency, url, _) in sims.received() {
+        println!("  {agency:<6} simulator {url}");
+    }
     println!("  portal          portal-hanoi submitting {} dossiers\n", args.dossiers);
 
     let mut rng = StdRng::seed_from_u64(args.seed);
@@ -184,6 +170,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     bar.finish_with_message("done");
 
+    let total = |counts: &[crate::store::DeliveryCount]| counts.iter().map(|c| c.count).sum::<u64>();
     let wait = ProgressBar::new(accepted).with_style(
         ProgressStyle::with_template("  delivering  [{bar:40}] {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -198,8 +185,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .filter(|c| matches!(c.state, DeliveryState::Delivered | DeliveryState::Failed))
             .map(|c| c.count)
             .sum();
+        wait.set_length(total(&counts));
         wait.set_position(done);
-        if done >= accepted || Instant::now() > deadline {
+        if (done >= total(&counts) && done >= accepted) || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -207,7 +195,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     wait.finish_with_message("done");
 
     latencies.sort();
-    let stats = sim.stats();
     println!("\nSummary");
     println!("  accepted (202)            {accepted}");
     println!("  resent, receipt returned  {resent}");
@@ -219,11 +206,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for c in &counts {
         println!("    {:<8} {:<10} {}", c.agency, c.state.as_str(), c.count);
     }
-    println!(
-        "  DVCQG simulator           {} dossiers received, {} failures injected and retried",
-        sim.received().len(),
-        stats.injected_failures
-    );
+    println!("  received at the simulators");
+    for (agency, _, n) in sims.received() {
+        println!("    {agency:<8} {n}");
+    }
     println!(
         "  submit latency            p50 {:.1} ms, p99 {:.1} ms",
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
@@ -232,7 +218,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     if args.exit {
         gateway.shutdown().await;
-        sim.shutdown().await;
+        sims.shutdown().await;
         return Ok(());
     }
     println!("\nThe gateway keeps serving; press Ctrl-C to stop.");
@@ -240,9 +226,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  metrics     {base}/metrics");
     println!("  a dossier   curl -H 'Authorization: Bearer {operator_token}' {base}/v1/dossiers/<MaHoSo>");
     println!("  submit      curl -H 'Authorization: Bearer {portal_token}' -H 'Content-Type: application/json' --data @schemas/examples/khai-sinh.json {base}/v1/dossiers");
-    println!("  simulator   {}/_sim/received", sim.url());
+    println!("  look-up     curl -H 'Authorization: Bearer {portal_token}' '{base}/v1/agencies/mpi/lookups/enterprise?tax_code=0101234567'");
+    println!("  simulators  <simulator URL>/_sim/received");
     crate::cli::shutdown_signal().await;
     gateway.shutdown().await;
-    sim.shutdown().await;
+    sims.shutdown().await;
     Ok(())
 }

@@ -25,8 +25,11 @@ pub struct Route {
 /// A route is kept only when its agency is configured.
 pub const DEFAULT_ROUTES: &[(&str, bool, &str, Option<PayloadKind>)] = &[
     ("1.001612", true, "mpi", Some(PayloadKind::BusinessRegistration)),
+    ("2.000046", true, "mpi", Some(PayloadKind::BusinessRegistration)),
     ("2.001610", true, "moit", Some(PayloadKind::TradeLicence)),
+    ("2.000633", true, "moit", Some(PayloadKind::TradeLicence)),
     ("2.002492", true, "moit", Some(PayloadKind::TradeLicence)),
+    ("2.001187", true, "moit", Some(PayloadKind::TradeLicence)),
     ("1.001193", true, "moj", Some(PayloadKind::CivilStatus)),
     ("1.000656", true, "moj", Some(PayloadKind::CivilStatus)),
     ("2.000488", true, "moj", Some(PayloadKind::JudicialRecord)),

@@ -108,7 +108,17 @@ fn the_demo_runs_to_its_summary() {
         .filter_map(|l| l.trim().strip_prefix("delivered"))
         .filter_map(|v| v.trim().parse::<u64>().ok())
         .sum();
-    assert_eq!(delivered, accepted, "every accepted dossier delivered: {stdout}");
+    assert_eq!(delivered, accepted, "every accepted dossier delivered to DVCQG: {stdout}");
+    for agency in ["mpi", "moit", "moj"] {
+        let n: u64 = stdout
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(agency))
+            .filter_map(|l| l.trim().strip_prefix("delivered"))
+            .filter_map(|v| v.trim().parse::<u64>().ok())
+            .sum();
+        assert!(n > 0, "nothing delivered to {agency}: {stdout}");
+    }
+    assert!(!stdout.contains("failed"), "no delivery failed: {stdout}");
     assert!(stdout.contains("refused") && stdout.contains("impossible_dates"), "{stdout}");
     assert!(stdout.contains("p99"), "{stdout}");
 }

@@ -8,3 +8,4 @@ mod agencies;
 mod cli;
 mod crash;
 mod delivery;
+mod ministries;

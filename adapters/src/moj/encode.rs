@@ -109,7 +109,12 @@ fn title(name: &str) -> String {
 fn civil_files(d: &Dossier) -> Result<Vec<FileDinhKem>, EncodeError> {
     let file = |(i, a): (usize, &Attachment)| -> Result<FileDinhKem, EncodeError> {
         Ok(FileDinhKem {
-            id: a.id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map_or_else(|| (i + 1).to_string(), str::to_owned),
+            id: a
+                .id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map_or_else(|| (i + 1).to_string(), str::to_owned),
             loai_giay_to: text(&a.component_code),
             ten_giay_to: title(&a.name),
             ten_tep_dinh_kem: a.name.trim().to_owned(),
@@ -177,9 +182,10 @@ pub fn encode_civil_status(d: &Dossier, unit_code: &str, reference: &str) -> Res
 }
 
 fn to_khai(d: &Dossier, r: &JudicialRecordRequest) -> Result<ToKhai, EncodeError> {
-    let files = d.files.iter().enumerate().map(|(i, a)| {
-        Ok(FileHoSo { ten_file: a.name.trim().to_owned(), noi_dung_file: inline_content(i + 1, a)? })
-    });
+    let files =
+        d.files.iter().enumerate().map(|(i, a)| {
+            Ok(FileHoSo { ten_file: a.name.trim().to_owned(), noi_dung_file: inline_content(i + 1, a)? })
+        });
     Ok(ToKhai {
         ho_ten: r.full_name.clone(),
         ngay_sinh: wire_date(&r.birth_date),
@@ -233,7 +239,11 @@ pub fn encode_civil_status_poll(codes: &[MaHoSo], unit_code: &str) -> Result<Vec
 }
 
 /// The exact `POST /api/lltp/trangthai` body for some codes.
-pub fn encode_judicial_record_poll(codes: &[MaHoSo], province_code: &str, auth_key: &str) -> Result<Vec<u8>, EncodeError> {
+pub fn encode_judicial_record_poll(
+    codes: &[MaHoSo],
+    province_code: &str,
+    auth_key: &str,
+) -> Result<Vec<u8>, EncodeError> {
     let body = LltpStatusRequest {
         auth_key: auth_key.to_owned(),
         ma_tinh: province_code.to_owned(),

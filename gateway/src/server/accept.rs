@@ -209,5 +209,17 @@ fn route(st: &AppState, dossier: &Dossier) -> Result<AgencyId, ApiError> {
         let names: Vec<&str> = accepted.iter().map(|k| k.wire_name()).collect();
         return Err(mismatch(format!("agency {agency} needs one of {}", names.join(", "))));
     }
+    // The agency's format must be able to carry the dossier: refuse now what could
+    // only fail permanently at delivery. Adapters' reasons never hold personal data.
+    if let Some(adapter) = st.adapters.get(&agency) {
+        let probe = adapters::Delivery { dossier, idempotency_key: "preflight", correlation_id: "preflight" };
+        if let Err(e) = adapter.encode(&probe) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "agency_cannot_accept",
+                format!("agency {agency} cannot take this dossier: {}", e.reason),
+            ));
+        }
+    }
     Ok(agency)
 }

@@ -1,0 +1,32 @@
+//! One HTTP exchange with MPI: a SOAP 1.1 POST and its raw answer.
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
+
+use super::wire::{Operation, CONTENT_TYPE as SOAP_CONTENT_TYPE};
+use super::MpiError;
+
+/// Posts a SOAP request for `op` to `url` with its `SOAPAction` and the extra
+/// headers, and returns the status and body of the answer, whatever the status;
+/// only the absence of an answer is an error.
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    op: Operation,
+    headers: &[(&'static str, &str)],
+    body: Vec<u8>,
+) -> Result<(u16, Bytes), MpiError> {
+    let call = op.element();
+    let mut request = http
+        .post(url)
+        .header(CONTENT_TYPE, SOAP_CONTENT_TYPE)
+        .header(ACCEPT, "text/xml")
+        .header("SOAPAction", format!("\"{}\"", op.action()));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.body(body).send().await.map_err(|e| MpiError::transport(call, &e))?;
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.map_err(|e| MpiError::transport(call, &e))?;
+    Ok((status, bytes))
+}
