@@ -10,10 +10,13 @@
 //! `tests/<agency>.rs` with golden files under `tests/golden/<agency>/`.
 
 mod adapter;
+mod checks;
 pub mod dvcqg;
+mod http;
 pub mod moit;
 pub mod moj;
 pub mod mpi;
+mod secret;
 pub mod sim;
 
 pub use adapter::{

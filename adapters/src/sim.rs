@@ -14,12 +14,14 @@
 //! | `POST /_sim/reset`  | forgets everything received, zeroes counters and clears faults |
 
 mod faults;
+mod handle;
 mod message;
 mod server;
 mod service;
 mod stats;
 
 pub use faults::Faults;
+pub(crate) use handle::server_delegations;
 pub use message::{SimHandler, SimRequest, SimResponse};
 pub use server::SimServer;
 pub use stats::SimStats;

@@ -4,6 +4,9 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::checks::{check_unit_code, check_url};
+use crate::secret::{self, SecretProblem};
+
 /// Connection settings of a DVCQG agency (`[agencies.<id>]` with `kind = "dvcqg"`).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +33,7 @@ impl fmt::Debug for DvcqgConfig {
         f.debug_struct("DvcqgConfig")
             .field("url", &self.url)
             .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("password", &secret::masked(&self.password))
             .field("password_env", &self.password_env)
             .field("unit_code", &self.unit_code)
             .finish()
@@ -75,12 +78,7 @@ impl DvcqgConfig {
         if self.username.trim().is_empty() {
             errs.push(DvcqgConfigError::EmptyUsername);
         }
-        match (&self.password, &self.password_env) {
-            (Some(p), None) if p.is_empty() => errs.push(DvcqgConfigError::EmptyPassword),
-            (None, Some(v)) if v.is_empty() || v.contains(['=', '\0']) => errs.push(DvcqgConfigError::PasswordEnvName),
-            (Some(_), None) | (None, Some(_)) => {}
-            _ => errs.push(DvcqgConfigError::PasswordSource),
-        }
+        errs.extend(secret::check(&self.password, &self.password_env).map(DvcqgConfigError::from));
         if let Err(e) = check_unit_code(&self.unit_code) {
             errs.push(DvcqgConfigError::UnitCode(e));
         }
@@ -89,43 +87,19 @@ impl DvcqgConfig {
 
     /// The password, from the file or from the environment.
     pub fn password(&self) -> Result<String, DvcqgConfigError> {
-        match (&self.password, &self.password_env) {
-            (Some(p), None) if !p.is_empty() => Ok(p.clone()),
-            (Some(_), None) => Err(DvcqgConfigError::EmptyPassword),
-            (None, Some(var)) => match std::env::var(var) {
-                Ok(p) if !p.is_empty() => Ok(p),
-                _ => Err(DvcqgConfigError::PasswordEnvUnset(var.clone())),
-            },
-            _ => Err(DvcqgConfigError::PasswordSource),
+        secret::resolve(&self.password, &self.password_env).map_err(DvcqgConfigError::from)
+    }
+}
+
+impl From<SecretProblem> for DvcqgConfigError {
+    fn from(problem: SecretProblem) -> Self {
+        match problem {
+            SecretProblem::Source => Self::PasswordSource,
+            SecretProblem::Empty => Self::EmptyPassword,
+            SecretProblem::EnvName => Self::PasswordEnvName,
+            SecretProblem::EnvUnset(var) => Self::PasswordEnvUnset(var),
         }
     }
-}
-
-fn check_url(url: &str) -> Result<(), &'static str> {
-    let u = reqwest::Url::parse(url).map_err(|_| "not an absolute URL")?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err("scheme must be http or https");
-    }
-    if u.host_str().is_none_or(str::is_empty) {
-        return Err("must name a host");
-    }
-    if !u.username().is_empty() || u.password().is_some() {
-        return Err("must not carry credentials; use username and password");
-    }
-    if u.query().is_some() || u.fragment().is_some() {
-        return Err("must not have a query or fragment");
-    }
-    Ok(())
-}
-
-fn check_unit_code(code: &str) -> Result<(), &'static str> {
-    if code.is_empty() || code.len() > 40 {
-        return Err("must have 1 to 40 characters");
-    }
-    if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
-        return Err("may hold only letters, digits, '.' and '-'");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

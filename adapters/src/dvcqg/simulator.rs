@@ -17,7 +17,7 @@ use schemas::VnDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::wire::ProgressItem;
-use crate::sim::{Faults, SimServer};
+use crate::sim::SimServer;
 use state::Agency;
 
 /// The one account the simulator accepts.
@@ -102,21 +102,13 @@ pub struct DvcqgSimulator {
 }
 
 impl DvcqgSimulator {
+    crate::sim::server_delegations!();
+
     /// Starts a simulator on `addr` (port 0 picks a free port) that accepts one account.
     pub async fn start(addr: SocketAddr, credentials: SimCredentials) -> io::Result<Self> {
         let agency = Arc::new(Agency::new(credentials));
         let server = SimServer::start(addr, agency.clone()).await?;
         Ok(Self { server, agency })
-    }
-
-    /// The base URL, such as `http://127.0.0.1:41234`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
     }
 
     /// Every dossier received, in order (repeats answered by replay excluded).
@@ -132,16 +124,6 @@ impl DvcqgSimulator {
     /// The counters.
     pub fn stats(&self) -> DvcqgStats {
         self.agency.lock().stats(&self.server.stats())
-    }
-
-    /// The faults in force.
-    pub fn faults(&self) -> Faults {
-        self.server.faults()
-    }
-
-    /// Replaces the faults.
-    pub fn set_faults(&self, faults: Faults) {
-        self.server.set_faults(faults);
     }
 
     /// The lifetime given to new sessions.
@@ -169,21 +151,5 @@ impl DvcqgSimulator {
     pub fn reset(&self) {
         self.agency.reset();
         self.server.reset();
-    }
-
-    /// Closes the listener and drops every connection (clients get "connection
-    /// refused"); what was received is kept.
-    pub async fn go_down(&self) {
-        self.server.go_down().await;
-    }
-
-    /// Listens again on the same port after [`go_down`](Self::go_down).
-    pub async fn come_up(&self) -> io::Result<()> {
-        self.server.come_up().await
-    }
-
-    /// Stops gracefully: requests in progress finish, held ones are dropped.
-    pub async fn shutdown(&self) {
-        self.server.shutdown().await;
     }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::secret::{self, SecretProblem};
+
 use super::wire::TOKEN_PATH;
 
 /// Connection settings of a MOIT agency (`[agencies.<id>]` with `kind = "moit"`).
@@ -40,7 +42,7 @@ impl fmt::Debug for MoitConfig {
             .field("url", &self.url)
             .field("token_url", &self.token_url)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .field("client_secret", &secret::masked(&self.client_secret))
             .field("client_secret_env", &self.client_secret_env)
             .field("scope", &self.scope)
             .finish()
@@ -93,12 +95,7 @@ impl MoitConfig {
         if self.client_id.trim().is_empty() || self.client_id.chars().any(char::is_control) {
             errs.push(MoitConfigError::ClientId);
         }
-        match (&self.client_secret, &self.client_secret_env) {
-            (Some(s), None) if s.is_empty() => errs.push(MoitConfigError::EmptySecret),
-            (None, Some(v)) if v.is_empty() || v.contains(['=', '\0']) => errs.push(MoitConfigError::SecretEnvName),
-            (Some(_), None) | (None, Some(_)) => {}
-            _ => errs.push(MoitConfigError::SecretSource),
-        }
+        errs.extend(secret::check(&self.client_secret, &self.client_secret_env).map(MoitConfigError::from));
         if let Err(e) = check_scope(&self.scope) {
             errs.push(MoitConfigError::Scope(e));
         }
@@ -120,14 +117,17 @@ impl MoitConfig {
 
     /// The client secret, from the file or from the environment.
     pub fn client_secret(&self) -> Result<String, MoitConfigError> {
-        match (&self.client_secret, &self.client_secret_env) {
-            (Some(s), None) if !s.is_empty() => Ok(s.clone()),
-            (Some(_), None) => Err(MoitConfigError::EmptySecret),
-            (None, Some(var)) => match std::env::var(var) {
-                Ok(s) if !s.is_empty() => Ok(s),
-                _ => Err(MoitConfigError::SecretEnvUnset(var.clone())),
-            },
-            _ => Err(MoitConfigError::SecretSource),
+        secret::resolve(&self.client_secret, &self.client_secret_env).map_err(MoitConfigError::from)
+    }
+}
+
+impl From<SecretProblem> for MoitConfigError {
+    fn from(problem: SecretProblem) -> Self {
+        match problem {
+            SecretProblem::Source => Self::SecretSource,
+            SecretProblem::Empty => Self::EmptySecret,
+            SecretProblem::EnvName => Self::SecretEnvName,
+            SecretProblem::EnvUnset(var) => Self::SecretEnvUnset(var),
         }
     }
 }

@@ -21,7 +21,7 @@ use schemas::VnDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::wire::MoitState;
-use crate::sim::{Faults, SimServer};
+use crate::sim::SimServer;
 use state::Agency;
 
 /// The one OAuth2 client the simulator knows.
@@ -110,22 +110,14 @@ pub struct MoitSimulator {
 }
 
 impl MoitSimulator {
+    crate::sim::server_delegations!();
+
     /// Starts a simulator on `addr` (port 0 picks a free port) that knows one client.
     pub async fn start(addr: SocketAddr, client: SimClient) -> io::Result<Self> {
         let validator = validate::compile().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         let agency = Arc::new(Agency::new(client, validator));
         let server = SimServer::start(addr, agency.clone()).await?;
         Ok(Self { server, agency })
-    }
-
-    /// The base URL, such as `http://127.0.0.1:41234`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
     }
 
     /// Every application accepted, in order (repeats answered by replay excluded).
@@ -136,16 +128,6 @@ impl MoitSimulator {
     /// The counters.
     pub fn stats(&self) -> MoitStats {
         self.agency.lock().stats(&self.server.stats())
-    }
-
-    /// The faults in force.
-    pub fn faults(&self) -> Faults {
-        self.server.faults()
-    }
-
-    /// Replaces the faults; clearing `hang` releases held requests.
-    pub fn set_faults(&self, faults: Faults) {
-        self.server.set_faults(faults);
     }
 
     /// The lifetime given to new tokens.
@@ -187,21 +169,5 @@ impl MoitSimulator {
     pub fn reset(&self) {
         self.agency.reset();
         self.server.reset();
-    }
-
-    /// Closes the listener and drops every connection (clients get "connection
-    /// refused"); what was received is kept.
-    pub async fn go_down(&self) {
-        self.server.go_down().await;
-    }
-
-    /// Listens again on the same port after [`go_down`](Self::go_down).
-    pub async fn come_up(&self) -> io::Result<()> {
-        self.server.come_up().await
-    }
-
-    /// Stops gracefully: requests in progress finish, held ones are dropped.
-    pub async fn shutdown(&self) {
-        self.server.shutdown().await;
     }
 }

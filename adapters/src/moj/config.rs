@@ -4,6 +4,9 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::checks::{check_unit_code, check_url};
+use crate::secret::{self, SecretProblem};
+
 /// Connection settings of the Ministry of Justice (`[agencies.<id>]` with `kind = "moj"`):
 /// one account for the token service, plus the judicial-records key of the province.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -45,17 +48,16 @@ pub struct MojConfig {
 
 impl fmt::Debug for MojConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
         f.debug_struct("MojConfig")
             .field("url", &self.url)
             .field("username", &self.username)
-            .field("password", &hidden(&self.password))
+            .field("password", &secret::masked(&self.password))
             .field("password_env", &self.password_env)
-            .field("token", &hidden(&self.token))
+            .field("token", &secret::masked(&self.token))
             .field("token_env", &self.token_env)
             .field("unit_code", &self.unit_code)
             .field("province_code", &self.province_code)
-            .field("auth_key", &hidden(&self.auth_key))
+            .field("auth_key", &secret::masked(&self.auth_key))
             .field("auth_key_env", &self.auth_key_env)
             .finish()
     }
@@ -134,17 +136,22 @@ impl MojConfig {
             errs.push(MojConfigError::Url(e));
         }
         let sources = [
-            ("password", &self.password, false),
-            ("password_env", &self.password_env, true),
-            ("token", &self.token, false),
-            ("token_env", &self.token_env, true),
+            ("password", &self.password),
+            ("password_env", &self.password_env),
+            ("token", &self.token),
+            ("token_env", &self.token_env),
         ];
-        let set: Vec<_> = sources.iter().filter(|(_, v, _)| v.is_some()).collect();
+        let set: Vec<_> = sources.iter().filter(|(_, v)| v.is_some()).map(|(name, _)| *name).collect();
         match set.as_slice() {
-            [(name, Some(value), is_env)] => {
-                errs.extend(check_secret(name, value, *is_env));
-                let username = self.username.as_deref().map(str::trim);
+            [name] => {
                 let login = name.starts_with("password");
+                let (field, inline, env) = if login {
+                    ("password", &self.password, &self.password_env)
+                } else {
+                    ("token", &self.token, &self.token_env)
+                };
+                errs.extend(secret::check(inline, env).map(|p| problem(field, p, MojConfigError::CredentialSource)));
+                let username = self.username.as_deref().map(str::trim);
                 if login && username.is_none_or(str::is_empty) {
                     errs.push(MojConfigError::MissingUsername);
                 } else if !login && self.username.is_some() {
@@ -153,11 +160,10 @@ impl MojConfig {
             }
             _ => errs.push(MojConfigError::CredentialSource),
         }
-        match (&self.auth_key, &self.auth_key_env) {
-            (Some(v), None) => errs.extend(check_secret("auth_key", v, false)),
-            (None, Some(v)) => errs.extend(check_secret("auth_key_env", v, true)),
-            _ => errs.push(MojConfigError::AuthKeySource),
-        }
+        errs.extend(
+            secret::check(&self.auth_key, &self.auth_key_env)
+                .map(|p| problem("auth_key", p, MojConfigError::AuthKeySource)),
+        );
         if let Err(e) = check_unit_code(&self.unit_code) {
             errs.push(MojConfigError::UnitCode(e));
         }
@@ -173,11 +179,14 @@ impl MojConfig {
             (Some(_), None, None, None) | (None, Some(_), None, None) => {
                 let username = self.username.clone().filter(|u| !u.trim().is_empty());
                 let username = username.ok_or(MojConfigError::MissingUsername)?;
-                let password = secret("password", &self.password, &self.password_env)?;
+                let password = secret::resolve(&self.password, &self.password_env)
+                    .map_err(|p| problem("password", p, MojConfigError::CredentialSource))?;
                 Ok(Credentials::Login { username, password })
             }
             (None, None, Some(_), None) | (None, None, None, Some(_)) => {
-                Ok(Credentials::Static(secret("token", &self.token, &self.token_env)?))
+                let token = secret::resolve(&self.token, &self.token_env)
+                    .map_err(|p| problem("token", p, MojConfigError::CredentialSource))?;
+                Ok(Credentials::Static(token))
             }
             _ => Err(MojConfigError::CredentialSource),
         }
@@ -185,23 +194,19 @@ impl MojConfig {
 
     /// The judicial-records key (`authKey`), from the file or the environment.
     pub fn auth_key(&self) -> Result<String, MojConfigError> {
-        if self.auth_key.is_some() == self.auth_key_env.is_some() {
-            return Err(MojConfigError::AuthKeySource);
-        }
-        secret("auth_key", &self.auth_key, &self.auth_key_env)
+        secret::resolve(&self.auth_key, &self.auth_key_env)
+            .map_err(|p| problem("auth_key", p, MojConfigError::AuthKeySource))
     }
 }
 
-/// A secret from the file (`field`) or from the variable its `_env` twin names.
-fn secret(field: &'static str, inline: &Option<String>, env: &Option<String>) -> Result<String, MojConfigError> {
-    match (inline, env) {
-        (Some(v), _) if !v.is_empty() => Ok(v.clone()),
-        (Some(_), _) => Err(MojConfigError::EmptySecret(field)),
-        (None, Some(var)) => match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(v),
-            _ => Err(MojConfigError::EnvUnset { field: env_field(field), var: var.clone() }),
-        },
-        (None, None) => Err(MojConfigError::EmptySecret(field)),
+/// The error for a problem with the secret `field` (or its `_env` twin); `source`
+/// when not exactly one of the two is set.
+fn problem(field: &'static str, problem: SecretProblem, source: MojConfigError) -> MojConfigError {
+    match problem {
+        SecretProblem::Source => source,
+        SecretProblem::Empty => MojConfigError::EmptySecret(field),
+        SecretProblem::EnvName => MojConfigError::EnvName(env_field(field)),
+        SecretProblem::EnvUnset(var) => MojConfigError::EnvUnset { field: env_field(field), var },
     }
 }
 
@@ -211,41 +216,6 @@ fn env_field(field: &'static str) -> &'static str {
         "token" => "token_env",
         _ => "auth_key_env",
     }
-}
-
-fn check_secret(field: &'static str, value: &str, is_env: bool) -> Option<MojConfigError> {
-    if is_env {
-        (value.is_empty() || value.contains(['=', '\0'])).then_some(MojConfigError::EnvName(field))
-    } else {
-        value.is_empty().then_some(MojConfigError::EmptySecret(field))
-    }
-}
-
-fn check_url(url: &str) -> Result<(), &'static str> {
-    let u = reqwest::Url::parse(url).map_err(|_| "not an absolute URL")?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err("scheme must be http or https");
-    }
-    if u.host_str().is_none_or(str::is_empty) {
-        return Err("must name a host");
-    }
-    if !u.username().is_empty() || u.password().is_some() {
-        return Err("must not carry credentials; use username and password");
-    }
-    if u.query().is_some() || u.fragment().is_some() {
-        return Err("must not have a query or fragment");
-    }
-    Ok(())
-}
-
-fn check_unit_code(code: &str) -> Result<(), &'static str> {
-    if code.is_empty() || code.len() > 40 {
-        return Err("must have 1 to 40 characters");
-    }
-    if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
-        return Err("may hold only letters, digits, '.' and '-'");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Why a call to the Ministry of Justice did not give an answer the caller can use.
 
+use crate::http::TransportFailure;
 use crate::{DecodeError, EncodeError, LookupError, Outcome};
 
 use super::MojConfigError;
@@ -78,26 +79,9 @@ impl MojError {
         }
     }
 
-    /// Maps a transport error of `call`, keeping its kind and innermost cause.
-    pub(crate) fn transport(call: &'static str, e: &reqwest::Error) -> Self {
-        let kind = if e.is_timeout() {
-            "timeout"
-        } else if e.is_connect() {
-            "connect"
-        } else if e.is_redirect() {
-            "redirect"
-        } else if e.is_body() || e.is_decode() {
-            "body"
-        } else if e.is_request() || e.is_builder() {
-            "request"
-        } else {
-            "transport"
-        };
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(next) = cause.source() {
-            cause = next;
-        }
-        Self::Transport { call, kind, detail: cause.to_string() }
+    /// The error for `call` when no answer came.
+    pub(crate) fn transport(call: &'static str, failure: TransportFailure) -> Self {
+        Self::Transport { call, kind: failure.kind, detail: failure.detail }
     }
 }
 

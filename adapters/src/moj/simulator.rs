@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encode::Service;
 use super::wire::StatusItem;
-use crate::sim::{Faults, SimServer};
+use crate::sim::SimServer;
 use state::Agency;
 
 /// The account, key and static token the simulator accepts.
@@ -114,6 +114,8 @@ pub struct MojSimulator {
 }
 
 impl MojSimulator {
+    crate::sim::server_delegations!();
+
     /// Starts a simulator on `addr` (port 0 picks a free port) that accepts one
     /// account and one province's key. Fails if the port cannot be bound (or, never
     /// in a sound build, if a committed schema file does not compile).
@@ -121,16 +123,6 @@ impl MojSimulator {
         let agency = Arc::new(Agency::new(credentials)?);
         let server = SimServer::start(addr, agency.clone()).await?;
         Ok(Self { server, agency })
-    }
-
-    /// The base URL, such as `http://127.0.0.1:41234`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
     }
 
     /// Every dossier received by either service, in order (replayed repeats excluded).
@@ -160,16 +152,6 @@ impl MojSimulator {
     /// The counters.
     pub fn stats(&self) -> MojStats {
         self.agency.lock().stats(&self.server.stats())
-    }
-
-    /// The faults in force.
-    pub fn faults(&self) -> Faults {
-        self.server.faults()
-    }
-
-    /// Replaces the faults.
-    pub fn set_faults(&self, faults: Faults) {
-        self.server.set_faults(faults);
     }
 
     /// The lifetime given to new tokens.
@@ -202,21 +184,5 @@ impl MojSimulator {
     pub fn reset(&self) {
         self.agency.reset();
         self.server.reset();
-    }
-
-    /// Closes the listener and drops every connection (clients get "connection
-    /// refused"); what was received is kept.
-    pub async fn go_down(&self) {
-        self.server.go_down().await;
-    }
-
-    /// Listens again on the same port after [`go_down`](Self::go_down).
-    pub async fn come_up(&self) -> io::Result<()> {
-        self.server.come_up().await
-    }
-
-    /// Stops gracefully: requests in progress finish, held ones are dropped.
-    pub async fn shutdown(&self) {
-        self.server.shutdown().await;
     }
 }

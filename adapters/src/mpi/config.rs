@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
+use crate::secret::{self, SecretProblem};
+
 /// Connection settings of the MPI business-registration service
 /// (`[agencies.<id>]` with `kind = "mpi"`).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -32,7 +34,7 @@ impl fmt::Debug for MpiConfig {
         f.debug_struct("MpiConfig")
             .field("url", &self.url)
             .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("password", &secret::masked(&self.password))
             .field("password_env", &self.password_env)
             .finish()
     }
@@ -74,31 +76,29 @@ impl MpiConfig {
         if self.username.trim().is_empty() {
             errs.push(MpiConfigError::EmptyUsername);
         }
-        match (&self.password, &self.password_env) {
-            (Some(p), None) if p.is_empty() => errs.push(MpiConfigError::EmptyPassword),
-            (None, Some(v)) if v.is_empty() || v.contains(['=', '\0']) => errs.push(MpiConfigError::PasswordEnvName),
-            (Some(_), None) | (None, Some(_)) => {}
-            _ => errs.push(MpiConfigError::PasswordSource),
-        }
+        errs.extend(secret::check(&self.password, &self.password_env).map(MpiConfigError::from));
         errs
     }
 
     /// The password, from the file or from the environment.
     pub fn password(&self) -> Result<String, MpiConfigError> {
-        match (&self.password, &self.password_env) {
-            (Some(p), None) if !p.is_empty() => Ok(p.clone()),
-            (Some(_), None) => Err(MpiConfigError::EmptyPassword),
-            (None, Some(var)) => match std::env::var(var) {
-                Ok(p) if !p.is_empty() => Ok(p),
-                _ => Err(MpiConfigError::PasswordEnvUnset(var.clone())),
-            },
-            _ => Err(MpiConfigError::PasswordSource),
-        }
+        secret::resolve(&self.password, &self.password_env).map_err(MpiConfigError::from)
     }
 
     /// The service endpoint: the base URL and [`SERVICE_PATH`](super::wire::SERVICE_PATH).
     pub fn endpoint(&self) -> String {
         format!("{}{}", self.url.trim_end_matches('/'), super::wire::SERVICE_PATH)
+    }
+}
+
+impl From<SecretProblem> for MpiConfigError {
+    fn from(problem: SecretProblem) -> Self {
+        match problem {
+            SecretProblem::Source => Self::PasswordSource,
+            SecretProblem::Empty => Self::EmptyPassword,
+            SecretProblem::EnvName => Self::PasswordEnvName,
+            SecretProblem::EnvUnset(var) => Self::PasswordEnvUnset(var),
+        }
     }
 }
 

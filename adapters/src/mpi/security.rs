@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::wire::{BASE64_BINARY, PASSWORD_TEXT, WSSE_NS, WSU_NS};
@@ -76,48 +78,14 @@ impl UsernameToken {
 /// The namespaces a token needs declared on the envelope.
 pub(crate) const TOKEN_NAMESPACES: [(&str, &str); 2] = [("xmlns:wsse", WSSE_NS), ("xmlns:wsu", WSU_NS)];
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard Base64 with padding (RFC 4648 §4).
 pub fn base64(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    STANDARD.encode(bytes)
 }
 
 /// Decodes standard Base64 with padding; `None` when it is not.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let b = text.as_bytes();
-    if b.len() % 4 != 0 {
-        return None;
-    }
-    let value = |c: u8| ALPHABET.iter().position(|a| *a == c).map(|p| p as u32);
-    let mut out = Vec::with_capacity(b.len() / 4 * 3);
-    for (i, chunk) in b.chunks(4).enumerate() {
-        let last = i + 1 == b.len() / 4;
-        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for c in &chunk[..4 - pad] {
-            n = (n << 6) | value(*c)?;
-        }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
+    STANDARD.decode(text).ok()
 }
 
 #[cfg(test)]

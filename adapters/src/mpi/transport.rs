@@ -5,6 +5,7 @@ use http::header::{ACCEPT, CONTENT_TYPE};
 
 use super::wire::{Operation, CONTENT_TYPE as SOAP_CONTENT_TYPE};
 use super::MpiError;
+use crate::http::{send, with_headers};
 
 /// Posts a SOAP request for `op` to `url` with its `SOAPAction` and the extra
 /// headers, and returns the status and body of the answer, whatever the status;
@@ -16,17 +17,10 @@ pub(crate) async fn post(
     headers: &[(&'static str, &str)],
     body: Vec<u8>,
 ) -> Result<(u16, Bytes), MpiError> {
-    let call = op.element();
-    let mut request = http
+    let request = http
         .post(url)
         .header(CONTENT_TYPE, SOAP_CONTENT_TYPE)
         .header(ACCEPT, "text/xml")
         .header("SOAPAction", format!("\"{}\"", op.action()));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.body(body).send().await.map_err(|e| MpiError::transport(call, &e))?;
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.map_err(|e| MpiError::transport(call, &e))?;
-    Ok((status, bytes))
+    send(with_headers(request, headers).body(body)).await.map_err(|f| MpiError::transport(op.element(), f))
 }
