@@ -9,3 +9,4 @@ mod cli;
 mod crash;
 mod delivery;
 mod ministries;
+mod pki;
