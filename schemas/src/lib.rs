@@ -10,6 +10,7 @@
 //! crate (`json/`, `xml/`, `examples/`); tests prove they agree with [`FIELDS`].
 
 mod build;
+pub mod c14n;
 mod codes;
 mod dossier;
 mod error;
@@ -23,6 +24,7 @@ mod status;
 mod time;
 mod xml;
 
+pub use c14n::C14nError;
 pub use codes::{AgencyId, CodeError, MaHoSo, MaTTHC, MemberId};
 pub use dossier::{mask, Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
 pub use error::{FieldError, FieldErrorKind, ParseError, ValidationErrors};

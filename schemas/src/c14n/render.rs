@@ -1,0 +1,195 @@
+//! The walk over a document subset that writes its canonical form. The subset is
+//! an apex node's subtree less one optional excluded subtree; the walk uses an
+//! explicit stack, so a deep document cannot overflow the call stack.
+
+use std::collections::HashMap;
+
+use super::tree::{Attr, Data, Document, Element, NodeId};
+use super::{escape, exclusive, inclusive, Algorithm};
+
+/// Namespace bindings with undo: prefix (`""` for the default) to URI.
+#[derive(Debug, Default)]
+pub(super) struct Scope {
+    map: HashMap<String, Vec<String>>,
+    log: Vec<String>,
+}
+
+impl Scope {
+    pub fn get(&self, prefix: &str) -> Option<&str> {
+        self.map.get(prefix).and_then(|v| v.last()).map(String::as_str)
+    }
+
+    /// The URI a prefix is bound to, the default namespace being `""` when unset.
+    pub fn uri(&self, prefix: &str) -> &str {
+        self.get(prefix).unwrap_or("")
+    }
+
+    pub fn bind(&mut self, prefix: &str, uri: &str) {
+        self.map.entry(prefix.to_owned()).or_default().push(uri.to_owned());
+        self.log.push(prefix.to_owned());
+    }
+
+    pub fn mark(&self) -> usize {
+        self.log.len()
+    }
+
+    pub fn undo_to(&mut self, mark: usize) {
+        while self.log.len() > mark {
+            if let Some(p) = self.log.pop() {
+                if let Some(v) = self.map.get_mut(&p) {
+                    v.pop();
+                }
+            }
+        }
+    }
+
+    /// Every binding in effect, the default namespace included even when empty.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map.iter().filter_map(|(p, v)| v.last().map(|u| (p.as_str(), u.as_str())))
+    }
+}
+
+/// What the algorithms need to choose an element's namespaces and attributes.
+pub(super) struct Ctx<'a> {
+    /// Bindings in scope at the element (its own declarations included).
+    pub in_scope: &'a Scope,
+    /// Bindings already rendered by output ancestors.
+    pub rendered: &'a Scope,
+    /// Whether the element is the apex of the subset (no output ancestor).
+    pub is_apex: bool,
+}
+
+enum Step {
+    Open(NodeId),
+    Close { id: NodeId, in_scope: usize, rendered: usize },
+}
+
+impl Document {
+    /// The canonical form of the subtree at `node` (the whole document for
+    /// [`Document::document`]) without the subtree at `exclude`.
+    pub fn canonicalize(&self, node: NodeId, exclude: Option<NodeId>, alg: &Algorithm) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.canonicalize_into(node, exclude, alg, &mut out);
+        out
+    }
+
+    /// As [`Document::canonicalize`], appending to `out`.
+    pub fn canonicalize_into(&self, node: NodeId, exclude: Option<NodeId>, alg: &Algorithm, out: &mut Vec<u8>) {
+        if node.index() >= self.nodes.len() {
+            return;
+        }
+        let mut in_scope = Scope::default();
+        let mut rendered = Scope::default();
+        let mut ancestors: Vec<NodeId> = Vec::new();
+        let mut up = self.parent(node);
+        while let Some(a) = up {
+            ancestors.push(a);
+            up = self.parent(a);
+        }
+        for a in ancestors.iter().rev() {
+            for d in self.element(*a).map(|e| e.decls.as_slice()).unwrap_or_default() {
+                in_scope.bind(&d.prefix, &d.uri);
+            }
+        }
+        let whole = node == self.document();
+        let mut stack = vec![Step::Open(node)];
+        while let Some(step) = stack.pop() {
+            let id = match step {
+                Step::Close { id, in_scope: s, rendered: r } => {
+                    if let Some(e) = self.element(id) {
+                        out.extend_from_slice(b"</");
+                        out.extend_from_slice(e.qname.as_bytes());
+                        out.push(b'>');
+                    }
+                    in_scope.undo_to(s);
+                    rendered.undo_to(r);
+                    continue;
+                }
+                Step::Open(id) if Some(id) == exclude => continue,
+                Step::Open(id) => id,
+            };
+            let n = self.node(id);
+            let top = whole && n.parent == Some(self.document());
+            let after_root = id > self.root;
+            match &n.data {
+                Data::Document => stack.extend(n.children.iter().rev().map(|c| Step::Open(*c))),
+                Data::Text(t) => escape::text(t, out),
+                Data::Comment(c) if alg.with_comments() => {
+                    outside(top, after_root, out, |out| {
+                        out.extend_from_slice(b"<!--");
+                        out.extend_from_slice(c.as_bytes());
+                        out.extend_from_slice(b"-->");
+                    });
+                }
+                Data::Comment(_) => {}
+                Data::Pi { target, data } => outside(top, after_root, out, |out| {
+                    out.extend_from_slice(b"<?");
+                    out.extend_from_slice(target.as_bytes());
+                    if !data.is_empty() {
+                        out.push(b' ');
+                        out.extend_from_slice(data.as_bytes());
+                    }
+                    out.extend_from_slice(b"?>");
+                }),
+                Data::Element(e) => {
+                    let marks = (in_scope.mark(), rendered.mark());
+                    for d in &e.decls {
+                        in_scope.bind(&d.prefix, &d.uri);
+                    }
+                    let ctx = Ctx { in_scope: &in_scope, rendered: &rendered, is_apex: id == node };
+                    let (mut ns, mut attrs) = match alg {
+                        Algorithm::Inclusive { .. } => {
+                            (inclusive::namespaces(e, &ctx), inclusive::attributes(self, id, id == node))
+                        }
+                        Algorithm::Exclusive { inclusive_prefixes, .. } => {
+                            (exclusive::namespaces(e, inclusive_prefixes, &ctx), e.attrs.iter().collect())
+                        }
+                    };
+                    for (p, u) in &ns {
+                        rendered.bind(p, u);
+                    }
+                    ns.sort_unstable();
+                    attrs.sort_by(|a, b| (a.ns.as_str(), a.local()).cmp(&(b.ns.as_str(), b.local())));
+                    start_tag(e, &ns, &attrs, out);
+                    stack.push(Step::Close { id, in_scope: marks.0, rendered: marks.1 });
+                    stack.extend(n.children.iter().rev().map(|c| Step::Open(*c)));
+                }
+            }
+        }
+    }
+}
+
+/// Renders a comment or PI, separated from the document element by a line feed
+/// when it is outside it.
+fn outside(top: bool, after_root: bool, out: &mut Vec<u8>, render: impl FnOnce(&mut Vec<u8>)) {
+    if top && after_root {
+        out.push(b'\n');
+    }
+    render(out);
+    if top && !after_root {
+        out.push(b'\n');
+    }
+}
+
+fn start_tag(e: &Element, ns: &[(String, String)], attrs: &[&Attr], out: &mut Vec<u8>) {
+    out.push(b'<');
+    out.extend_from_slice(e.qname.as_bytes());
+    for (p, u) in ns {
+        out.extend_from_slice(b" xmlns");
+        if !p.is_empty() {
+            out.push(b':');
+            out.extend_from_slice(p.as_bytes());
+        }
+        out.extend_from_slice(b"=\"");
+        escape::attr(u, out);
+        out.push(b'"');
+    }
+    for a in attrs {
+        out.push(b' ');
+        out.extend_from_slice(a.qname.as_bytes());
+        out.extend_from_slice(b"=\"");
+        escape::attr(&a.value, out);
+        out.push(b'"');
+    }
+    out.push(b'>');
+}
