@@ -22,16 +22,7 @@ async fn a_dossier_for_another_agency_is_also_synchronised_to_dvcqg() {
     assert_eq!(status, 202, "{receipt}");
     assert_eq!(receipt["agency"], "other");
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let view = loop {
-        let (_, view) = api.dossier(OPERATOR_TOKEN, code).await;
-        let deliveries = view["deliveries"].as_array().cloned().unwrap_or_default();
-        if deliveries.len() == 2 && deliveries.iter().all(|d| d["state"] == "delivered") {
-            break view;
-        }
-        assert!(Instant::now() < deadline, "{view}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let view = api.wait_all_delivered(code, 2, Duration::from_secs(10)).await;
     let agencies: Vec<&str> =
         view["deliveries"].as_array().unwrap().iter().map(|d| d["agency"].as_str().unwrap()).collect();
     assert_eq!(agencies, ["other", "dvcqg"], "one more delivery, not another dossier");
@@ -76,11 +67,7 @@ async fn lookups_round_trip_and_are_refused_cleanly() {
 
     let get = |token: &'static str, path: String| {
         let api = api.clone();
-        async move {
-            let r = api.http.get(format!("{}{path}", api.base)).bearer_auth(token).send().await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<serde_json::Value>().await.unwrap_or_default())
-        }
+        async move { api.get(token, &path).await }
     };
     let (status, body) = get(PORTAL_B_TOKEN, format!("/v1/agencies/dvcqg/lookups/dossier?code={code}")).await;
     assert_eq!(status, 200, "{body}");

@@ -101,16 +101,7 @@ fn files_inline_only(body: &[u8]) -> Vec<u8> {
 
 /// Waits until every delivery of the dossier is done; returns the view.
 async fn wait_all_delivered(api: &Api, code: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, view) = api.dossier(OPERATOR_TOKEN, code).await;
-        let deliveries = view["deliveries"].as_array().cloned().unwrap_or_default();
-        if !deliveries.is_empty() && deliveries.iter().all(|d| d["state"] == "delivered") {
-            return view;
-        }
-        assert!(Instant::now() < deadline, "{code} not delivered everywhere: {view}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    api.wait_all_delivered(code, 1, Duration::from_secs(15)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,10 +159,7 @@ async fn one_dossier_per_ministry_arrives_in_its_format_and_at_dvcqg() {
     // Look-ups through the gateway, each translated by its adapter.
     let get = |path: String| {
         let api = api.clone();
-        async move {
-            let r = api.http.get(format!("{}{path}", api.base)).bearer_auth(PORTAL_TOKEN).send().await.unwrap();
-            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap_or_default())
-        }
+        async move { api.get(PORTAL_TOKEN, &path).await }
     };
     let (status, body) = get("/v1/agencies/mpi/lookups/enterprise?tax_code=0101234567".into()).await;
     assert_eq!(status, 200, "{body}");

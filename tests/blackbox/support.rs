@@ -280,6 +280,27 @@ impl Api {
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// `GET path` with a bearer token: the status and the JSON body.
+    pub async fn get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or_default())
+    }
+
+    /// Polls until every delivery of the dossier (at least `count`) is delivered.
+    pub async fn wait_all_delivered(&self, code: &str, count: usize, within: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let (_, view) = self.dossier(OPERATOR_TOKEN, code).await;
+            let deliveries = view["deliveries"].as_array().cloned().unwrap_or_default();
+            if deliveries.len() >= count && deliveries.iter().all(|d| d["state"] == "delivered") {
+                return view;
+            }
+            assert!(Instant::now() < deadline, "{code} not delivered everywhere: {view}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Polls until the dossier's delivery reaches `state`.
     pub async fn wait_delivery(&self, code: &str, state: &str, within: Duration) -> serde_json::Value {
         let deadline = Instant::now() + within;
