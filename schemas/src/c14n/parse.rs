@@ -216,6 +216,11 @@ impl Builder {
             let value = normalize_attr(utf8(&a.value, at.start)?).map_err(|err| err.at(off))?;
             check_chars(&value).map_err(|m| malformed(off, m))?;
             let decl_prefix = if key == "xmlns" { Some("") } else { key.strip_prefix("xmlns:") };
+            if decl_prefix == Some("") && key != "xmlns" {
+                // `xmlns:` with no prefix is not a QName; taking it as a default
+                // declaration would let two default declarations through.
+                return Err(malformed(off, "a namespace declaration needs a prefix after xmlns:"));
+            }
             match decl_prefix {
                 Some(p) => {
                     if let Some(d) = self.check_decl(p, value, off)? {

@@ -27,6 +27,7 @@ fn refusals() {
         (b"<p:a/>", "undeclared namespace prefix"),
         (b"<a xmlns:p=''/>", "invalid declaration"),
         (b"<a xmlns='rel/uri'/>", "relative namespace"),
+        (b"<a xmlns='urn:a' xmlns:='urn:b'/>", "needs a prefix after xmlns:"),
         (b"<a xmlns:xml='urn:x'/>", "cannot be rebound"),
         (b"<a x='1' x='2'/>", "duplicate attribute"),
         (b"<a xmlns:p='urn:x' xmlns:q='urn:x' p:x='1' q:x='2'/>", "appears twice"),
