@@ -1,6 +1,8 @@
 //! The MOIT adapter and simulator: golden files, agreement with the published
 //! JSON Schema, and deliveries and look-ups over real sockets.
 
+#[allow(dead_code)]
+mod common;
 #[path = "moit/delivery.rs"]
 mod delivery;
 #[path = "moit/golden.rs"]

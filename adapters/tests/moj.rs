@@ -2,6 +2,8 @@
 //! agreement with the published JSON Schemas, deliveries, look-ups and status polls
 //! over real sockets.
 
+#[allow(dead_code)]
+mod common;
 #[path = "moj/delivery.rs"]
 mod delivery;
 #[path = "moj/failures.rs"]

@@ -2,6 +2,8 @@
 //! the published XSD (checked by `xmllint`), deliveries and look-ups over real
 //! sockets.
 
+#[allow(dead_code)]
+mod common;
 #[path = "mpi/delivery.rs"]
 mod delivery;
 #[path = "mpi/golden.rs"]

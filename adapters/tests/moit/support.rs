@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::common::{client, delivery, read_json};
 use adapters::moit::{MoitAdapter, MoitConfig, MoitSimulator, SimClient};
-use adapters::Delivery;
 use schemas::{AgencyId, Dossier, MaHoSo};
 use serde_json::{Map, Value};
 
@@ -31,10 +31,6 @@ pub fn config(url: &str) -> MoitConfig {
     }
 }
 
-pub fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(2)).build().expect("client builds")
-}
-
 pub fn adapter_with(config: MoitConfig, timeout: Duration) -> MoitAdapter {
     MoitAdapter::new(AgencyId::parse("moit").unwrap(), config, client(timeout))
 }
@@ -44,7 +40,7 @@ pub fn adapter(url: &str) -> MoitAdapter {
 }
 
 pub fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/moit")
+    crate::common::golden_dir("moit")
 }
 
 pub fn agency_dir() -> PathBuf {
@@ -54,11 +50,6 @@ pub fn agency_dir() -> PathBuf {
 pub fn read(name: &str) -> Vec<u8> {
     let path = golden_dir().join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-pub fn read_json(path: PathBuf) -> Value {
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 pub fn example(name: &str) -> Vec<u8> {
@@ -78,27 +69,10 @@ pub fn dossier_coded(code: &str) -> Dossier {
     d
 }
 
-pub fn delivery<'a>(d: &'a Dossier, key: &'a str, correlation_id: &'a str) -> Delivery<'a> {
-    Delivery { dossier: d, idempotency_key: key, correlation_id }
-}
-
 /// Compares `actual` byte for byte with a committed golden file; with
 /// `UPDATE_GOLDEN=1` rewrites the file instead.
 pub fn check_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
-    if expected != actual {
-        panic!(
-            "{name} differs from the golden file (review, then run with UPDATE_GOLDEN=1 to accept)\n--- expected\n{}\n--- actual\n{}",
-            String::from_utf8_lossy(&expected),
-            String::from_utf8_lossy(actual)
-        );
-    }
+    crate::common::check_golden_in(&golden_dir(), name, actual)
 }
 
 /// The same value with every object's keys sorted, so that a golden file's order

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::common::{client, delivery, pretty, read_json};
 use adapters::moj::{MojAdapter, MojConfig, MojSimulator, SimCredentials};
-use adapters::{Delivery, Outcome};
+use adapters::Outcome;
 use schemas::{AgencyId, Dossier, MaHoSo};
 use serde_json::Value;
 
@@ -59,10 +60,6 @@ pub fn config(url: &str) -> MojConfig {
     }
 }
 
-pub fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(2)).build().expect("client builds")
-}
-
 pub fn adapter_with(config: MojConfig, timeout: Duration) -> MojAdapter {
     assert_eq!(config.validate(), vec![], "test configs are valid");
     MojAdapter::new(AgencyId::parse("moj").unwrap(), config, client(timeout))
@@ -73,7 +70,7 @@ pub fn adapter(url: &str) -> MojAdapter {
 }
 
 pub fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/moj")
+    crate::common::golden_dir("moj")
 }
 
 pub fn agency_dir() -> PathBuf {
@@ -83,11 +80,6 @@ pub fn agency_dir() -> PathBuf {
 pub fn read(name: &str) -> Vec<u8> {
     let path = golden_dir().join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-pub fn read_json(path: PathBuf) -> Value {
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
 /// A canonical dossier: a golden file in the canonical JSON form, read with serde.
@@ -102,10 +94,6 @@ pub fn dossier_coded(name: &str, code: &str) -> Dossier {
     d
 }
 
-pub fn delivery<'a>(d: &'a Dossier, key: &'a str, correlation_id: &'a str) -> Delivery<'a> {
-    Delivery { dossier: d, idempotency_key: key, correlation_id }
-}
-
 /// A golden request body as JSON (`data` left as the string it is on the wire).
 pub fn golden_body(name: &str) -> Value {
     serde_json::from_slice(&read(name)).unwrap()
@@ -114,27 +102,7 @@ pub fn golden_body(name: &str) -> Value {
 /// Compares `actual` byte for byte with a committed golden file; with
 /// `UPDATE_GOLDEN=1` rewrites the file instead.
 pub fn check_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
-    if expected != actual {
-        panic!(
-            "{name} differs from the golden file (review, then run with UPDATE_GOLDEN=1 to accept)\n--- expected\n{}\n--- actual\n{}",
-            String::from_utf8_lossy(&expected),
-            String::from_utf8_lossy(actual)
-        );
-    }
-}
-
-/// Pretty JSON with a final newline, for golden files people read.
-pub fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(v).unwrap();
-    out.push(b'\n');
-    out
+    crate::common::check_golden_in(&golden_dir(), name, actual)
 }
 
 pub fn delivered(o: &Outcome) -> String {

@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::common::{client, delivery, pretty};
 use adapters::mpi::wire::{Operation, CONTENT_TYPE, PASSWORD_TEXT, SERVICE_PATH, SOAP_NS, WSA_NS, WSSE_NS, WSU_NS};
 use adapters::mpi::{MpiAdapter, MpiConfig, MpiSimulator, SimCredentials, UsernameToken};
-use adapters::Delivery;
 use chrono::{DateTime, Utc};
 use schemas::{AgencyId, Dossier, MaHoSo};
 
@@ -23,10 +23,6 @@ pub fn config(url: &str) -> MpiConfig {
     MpiConfig { url: url.into(), username: USER.into(), password: Some(PASSWORD.into()), password_env: None }
 }
 
-pub fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(2)).build().expect("client builds")
-}
-
 pub fn adapter_with(config: MpiConfig, timeout: Duration) -> MpiAdapter {
     MpiAdapter::new(AgencyId::parse("mpi").unwrap(), config, client(timeout))
 }
@@ -36,7 +32,7 @@ pub fn adapter(url: &str) -> MpiAdapter {
 }
 
 pub fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/mpi")
+    crate::common::golden_dir("mpi")
 }
 
 pub fn agency_dir() -> PathBuf {
@@ -63,10 +59,6 @@ pub fn dossier_coded(code: &str) -> Dossier {
     let mut d = dossier("dossier-minimal.json");
     d.code = MaHoSo::parse(code).unwrap();
     d
-}
-
-pub fn delivery<'a>(d: &'a Dossier, key: &'a str, correlation_id: &'a str) -> Delivery<'a> {
-    Delivery { dossier: d, idempotency_key: key, correlation_id }
 }
 
 /// The fixed token of the golden files.
@@ -145,25 +137,5 @@ pub fn fault_code(body: &str) -> Option<String> {
 /// Compares `actual` byte for byte with a committed golden file; with
 /// `UPDATE_GOLDEN=1` rewrites the file instead.
 pub fn check_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
-    if expected != actual {
-        panic!(
-            "{name} differs from the golden file (review, then run with UPDATE_GOLDEN=1 to accept)\n--- expected\n{}\n--- actual\n{}",
-            String::from_utf8_lossy(&expected),
-            String::from_utf8_lossy(actual)
-        );
-    }
-}
-
-/// Pretty JSON with a final newline, for golden files people read.
-pub fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(v).unwrap();
-    out.push(b'\n');
-    out
+    crate::common::check_golden_in(&golden_dir(), name, actual)
 }
