@@ -323,6 +323,9 @@ leaf members portal-hanoi national-old-signing  rsa-2048   leaf_signing \
 leaf members portal-hcm   national-2025-signing ecdsa-p256 leaf_signing \
     "$VN/ST=Hồ Chí Minh/O=UBND Thành phố Hồ Chí Minh/OU=Cổng dịch vụ công/CN=portal-hcm" \
     "$NEW_S" "$NEW_E" valid member-signing smimesign
+leaf members portal-danang national-2025-signing ecdsa-p384 leaf_signing \
+    "$VN/ST=Đà Nẵng/O=UBND Thành phố Đà Nẵng/OU=Cổng dịch vụ công/CN=portal-danang" \
+    "$NEW_S" "$NEW_E" valid member-signing smimesign
 
 # Ministries, under the Government CA.
 leaf members mpi  government-signing rsa-3072   leaf_signing \
