@@ -1,1 +1,2 @@
+//! Placeholder until the verification benchmark lands.
 fn main() {}

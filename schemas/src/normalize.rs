@@ -224,7 +224,7 @@ fn base64_len(v: &str) -> Option<usize> {
         n += 1;
         last = value;
     }
-    if (n + pad) % 4 != 0 || pad > 2 {
+    if !(n + pad).is_multiple_of(4) || pad > 2 {
         return None;
     }
     let unused_bits = match pad {
