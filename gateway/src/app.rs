@@ -41,6 +41,9 @@ pub enum StartError {
     /// An agency id in the configuration is invalid.
     #[error("agency {0}: invalid id")]
     Agency(String),
+    /// The trust store or the signing key could not be loaded.
+    #[error(transparent)]
+    Signatures(#[from] crate::signatures::SignaturesError),
 }
 
 /// A running gateway.
@@ -93,10 +96,20 @@ impl Gateway {
     /// Like [`Gateway::start`], with a store the caller opened.
     pub async fn start_with_store(config: Config, store: Arc<dyn Store>) -> Result<Gateway, StartError> {
         let adapters = Arc::new(build_adapters(&config)?);
+        let signatures = Arc::new(crate::signatures::Signatures::from_config(&config)?);
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
         let metrics = Metrics::new();
+        if let Some(store) = signatures.trust() {
+            for a in store.anchors() {
+                let name = a.common_name.clone().unwrap_or_else(|| a.subject.clone());
+                metrics.certificate_expiry.with_label_values(&["anchor", &name]).set(a.not_after);
+            }
+        }
+        if let Some(id) = signatures.identity() {
+            metrics.certificate_expiry.with_label_values(&["gateway", "gateway"]).set(id.certificate().not_after);
+        }
         let wake = Arc::new(Notify::new());
         let state = Arc::new(AppState {
             members: Members::from_config(&config),
@@ -106,9 +119,11 @@ impl Gateway {
             metrics: metrics.clone(),
             wake: wake.clone(),
             shutting_down: Default::default(),
+            signatures: signatures.clone(),
             config: config.clone(),
         });
         let (tx, rx) = watch::channel(false);
+        tokio::spawn(signatures.refresh_crls(rx.clone()));
         let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
         let worker = DeliveryWorker { store, adapters, config: config.delivery.clone(), metrics, wake };
         let worker = tokio::spawn(worker.run(rx));

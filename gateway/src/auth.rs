@@ -2,12 +2,15 @@
 //! the configuration. Tokens themselves are never stored.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use http::HeaderMap;
 use schemas::{AgencyId, MemberId};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, Role};
+use schemas::pki::SignerBinding;
+
+use crate::config::{Config, Role, SignaturePolicy};
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +21,10 @@ pub struct Member {
     pub role: Role,
     /// For a ministry, the agency it speaks for.
     pub agency: Option<AgencyId>,
+    /// Whether its dossiers must be signed.
+    pub signature: SignaturePolicy,
+    /// The signers that speak for it.
+    pub signers: Arc<Vec<SignerBinding>>,
 }
 
 /// Token hash to member.
@@ -39,7 +46,8 @@ impl Members {
             let (Ok(id), Ok(hash)) = (MemberId::parse(&m.id), hex::decode(&m.token_sha256)) else { continue };
             let Ok(hash) = <[u8; 32]>::try_from(hash) else { continue };
             let agency = m.agency.as_deref().and_then(|a| AgencyId::parse(a).ok());
-            by_hash.insert(hash, Member { id, role: m.role, agency });
+            let signers = Arc::new(m.signers.clone());
+            by_hash.insert(hash, Member { id, role: m.role, agency, signature: m.signature, signers });
         }
         Self { by_hash }
     }

@@ -44,6 +44,11 @@ enum Command {
     },
     /// Print the SHA-256 of a bearer token read from standard input, for `token_sha256`.
     HashToken,
+    /// Verify a signed dossier or receipt offline, and explain step by step why it
+    /// passes or fails (exit code 0 only when it verifies).
+    Verify(crate::sigtool::VerifyArgs),
+    /// Sign a dossier: an enveloped XML signature, or a detached JWS for JSON.
+    Sign(crate::sigtool::SignArgs),
     /// Run the four agency simulators on consecutive ports: DVCQG, MPI, MOIT, MOJ.
     Simulate {
         /// Address of the first (DVCQG); the others take the next ports.
@@ -116,6 +121,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", table.render());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify(args) => crate::sigtool::verify(args),
+        Command::Sign(args) => crate::sigtool::sign(args),
         Command::HashToken => {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line).context("reading the token")?;

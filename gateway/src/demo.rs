@@ -69,6 +69,8 @@ fn demo_config(listen: SocketAddr, data_dir: PathBuf, sims: &Simulators, portal:
             agency: None,
             token_sha256: hash_token(portal),
             lookups: vec!["*".into()],
+            signature: Default::default(),
+            signers: Vec::new(),
         },
         MemberConfig {
             id: "operator".into(),
@@ -77,6 +79,8 @@ fn demo_config(listen: SocketAddr, data_dir: PathBuf, sims: &Simulators, portal:
             agency: None,
             token_sha256: hash_token(operator),
             lookups: Vec::new(),
+            signature: Default::default(),
+            signers: Vec::new(),
         },
     ];
     // No routes: the default table routes each ministry procedure to its ministry

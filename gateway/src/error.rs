@@ -92,6 +92,13 @@ impl ApiError {
     }
 }
 
+impl From<schemas::dsig::SigError> for ApiError {
+    fn from(e: schemas::dsig::SigError) -> Self {
+        let status = if e.is_malformed_input() { StatusCode::BAD_REQUEST } else { StatusCode::UNPROCESSABLE_ENTITY };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
 impl From<DossierError> for ApiError {
     fn from(e: DossierError) -> Self {
         match e {

@@ -16,6 +16,8 @@ pub mod error;
 pub mod metrics;
 pub mod routing;
 pub mod server;
+pub mod signatures;
+pub mod sigtool;
 pub mod store;
 
 pub use app::Gateway;

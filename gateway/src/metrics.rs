@@ -26,6 +26,12 @@ pub struct Metrics {
     pub lookup_duration: HistogramVec,
     /// `lienthong_store_operation_duration_seconds{operation}`.
     pub store_duration: HistogramVec,
+    /// `lienthong_signature_verifications_total{format,result}`: format `xmldsig`,
+    /// `jws` or `none`; result `valid`, `absent` or the error code.
+    pub signature_verifications: IntCounterVec,
+    /// `lienthong_certificate_expiry_timestamp_seconds{role,name}`: when each
+    /// trusted root and the gateway's own certificate expire.
+    pub certificate_expiry: IntGaugeVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -75,6 +81,20 @@ impl Metrics {
             histogram("lienthong_lookup_duration_seconds", "Latency of look-ups by agency", &["agency"]);
         let store_duration =
             histogram("lienthong_store_operation_duration_seconds", "Latency of store operations", &["operation"]);
+        let signature_verifications = counter(
+            "lienthong_signature_verifications_total",
+            "Signature verifications of submitted dossiers by format and result (valid, absent or the error code)",
+            &["format", "result"],
+        );
+        let certificate_expiry = IntGaugeVec::new(
+            Opts::new(
+                "lienthong_certificate_expiry_timestamp_seconds",
+                "Expiry (Unix time) of each trusted root (role anchor) and of the gateway's own certificate (role gateway)",
+            ),
+            &["role", "name"],
+        )
+        .expect("valid metric definition");
+        registry.register(Box::new(certificate_expiry.clone())).expect("metric registered once");
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -90,6 +110,8 @@ impl Metrics {
             lookups,
             lookup_duration,
             store_duration,
+            signature_verifications,
+            certificate_expiry,
             build_info,
         }
     }

@@ -49,6 +49,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// Set once shutdown has begun; `/readyz` reports it.
     pub shutting_down: AtomicBool,
+    /// Trust store, signature verification and the gateway's signing key.
+    pub signatures: Arc<crate::signatures::Signatures>,
 }
 
 /// A JSON response with the correlation id header.

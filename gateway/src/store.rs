@@ -31,6 +31,9 @@ pub struct Receipt {
     pub accepted_at: String,
     /// SHA-256 (hex) of the exact bytes received.
     pub body_sha256: String,
+    /// Who signed the dossier, when it was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<crate::signatures::SignedBy>,
 }
 
 /// A dossier to store together with its first delivery.

@@ -14,7 +14,7 @@ use schemas::{AgencyId, Dossier, VnDateTime};
 use sha2::{Digest, Sha256};
 use tracing::info;
 
-use super::{body, json, AppState, Handled};
+use super::{body, AppState, Handled};
 use crate::auth::Member;
 use crate::config::Role;
 use crate::error::ApiError;
@@ -68,8 +68,17 @@ async fn pipeline(
     let dialect = dialect(req.headers())?;
     let limits = &st.config.server;
     body::check_declared_length(req.headers(), limits.max_body_bytes)?;
+    let jws = jws_header(req.headers())?;
     let bytes = body::read(req.into_body(), limits.max_body_bytes, limits.body_read_timeout).await?;
-    let dossier = parse(dialect, &bytes)?;
+    let verified = verify_signature(st, member, dialect, jws.as_deref(), &bytes)?;
+    // For an XML signature, the dossier is read from exactly what was signed.
+    let dossier = parse(dialect, verified.as_ref().and_then(|v| v.signed_octets.as_deref()).unwrap_or(&bytes))?;
+    if verified.is_none() {
+        if let Some(why) = st.signatures.required(member, dossier.procedure_code.as_str()) {
+            st.metrics.signature_verifications.with_label_values(&["none", "signature_required"]).inc();
+            return Err(schemas::dsig::SigError::Required(why).into());
+        }
+    }
     let agency = route(st, &dossier)?;
     let also_to: Vec<AgencyId> = st.config.status_sync_agency().filter(|sync| *sync != agency).into_iter().collect();
     let receipt = Receipt {
@@ -79,6 +88,7 @@ async fn pipeline(
         agency: agency.to_string(),
         accepted_at: VnDateTime::now().to_rfc3339(),
         body_sha256: hex::encode(Sha256::digest(&bytes)),
+        signed_by: verified.map(|v| v.signed_by),
     };
     let canonical_json = serde_json::to_string(&dossier).map_err(|_| ApiError::internal())?;
     let new = NewDossier {
@@ -106,11 +116,11 @@ async fn pipeline(
             st.wake.notify_one();
             st.metrics.dossiers_accepted.with_label_values(&[agency.as_str(), dialect.label()]).inc();
             info!(dossier = %dossier.code, agency = %agency, receipt = %receipt.receipt_id, "dossier accepted");
-            Ok(with_location(json(StatusCode::ACCEPTED, &receipt, cid), &dossier))
+            Ok(with_location(receipt_response(st, StatusCode::ACCEPTED, &receipt, cid)?, &dossier))
         }
         SubmitOutcome::Duplicate(receipt) => {
             info!(dossier = %dossier.code, receipt = %receipt.receipt_id, "same dossier sent again; original receipt returned");
-            Ok(with_location(json(StatusCode::OK, &receipt, cid), &dossier))
+            Ok(with_location(receipt_response(st, StatusCode::OK, &receipt, cid)?, &dossier))
         }
         SubmitOutcome::Conflict => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -118,6 +128,70 @@ async fn pipeline(
             "a different dossier with this code was already accepted",
         )),
     }
+}
+
+/// The detached JWS of a submission, from its [`schemas::jws::HEADER`] header.
+fn jws_header(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let mut values = headers.get_all(schemas::jws::HEADER).iter();
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(schemas::dsig::SigError::Malformed("more than one X-JWS-Signature header".into()).into());
+    }
+    let s = first
+        .to_str()
+        .map_err(|_| ApiError::from(schemas::dsig::SigError::Malformed("X-JWS-Signature is not ASCII".into())))?;
+    Ok(Some(s.to_owned()))
+}
+
+/// Verifies the submission's signature, counting the outcome.
+fn verify_signature(
+    st: &AppState,
+    member: &Member,
+    dialect: Dialect,
+    jws: Option<&str>,
+    body: &[u8],
+) -> Result<Option<crate::signatures::Verified>, ApiError> {
+    let result = st.signatures.verify(member, dialect == Dialect::Xml, jws, body);
+    let format = match (&result, jws) {
+        (_, Some(_)) => "jws",
+        (Ok(None), None) => "none",
+        _ => "xmldsig",
+    };
+    let outcome = match &result {
+        Ok(Some(_)) => "valid",
+        Ok(None) => "absent",
+        Err(e) => e.code(),
+    };
+    st.metrics.signature_verifications.with_label_values(&[format, outcome]).inc();
+    match result {
+        Ok(v) => {
+            if let Some(v) = &v {
+                info!(signer = %v.signed_by.subject, algorithm = %v.signed_by.algorithm, format, "signature verified");
+            }
+            Ok(v)
+        }
+        Err(e) => {
+            info!(code = e.code(), format, "signature refused");
+            Err(e.into())
+        }
+    }
+}
+
+/// The receipt as the response body, with the gateway's detached JWS over its
+/// exact bytes when the gateway has a signing key.
+fn receipt_response(
+    st: &AppState,
+    status: StatusCode,
+    receipt: &Receipt,
+    cid: &str,
+) -> Result<http::Response<http_body_util::Full<Bytes>>, ApiError> {
+    let body = serde_json::to_vec(receipt).map_err(|_| ApiError::internal())?;
+    let signature = st.signatures.sign(&body);
+    let mut resp = super::json_response(status, body, cid);
+    if let Some(v) = signature.and_then(|s| HeaderValue::from_str(&s).ok()) {
+        resp.headers_mut().insert(schemas::jws::HEADER, v);
+    }
+    Ok(resp)
 }
 
 fn with_location(
