@@ -3,6 +3,9 @@
 
 mod support;
 
+#[path = "../common/dev_pki.rs"]
+mod dev_pki;
+
 mod accept;
 mod agencies;
 mod cli;
@@ -10,3 +13,4 @@ mod crash;
 mod delivery;
 mod ministries;
 mod pki;
+mod signatures;

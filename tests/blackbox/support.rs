@@ -36,11 +36,25 @@ pub struct Options {
     pub lookup_timeout: &'static str,
     /// Where agency `other` lives; the DVCQG simulator's URL when `None`.
     pub other_url: Option<String>,
+    /// Extra settings of member `portal-h29` (TOML lines such as `signature = "required"`).
+    pub portal_extra: String,
+    /// Extra settings of member `portal-h49`.
+    pub portal_b_extra: String,
+    /// Extra top-level TOML, appended (such as a `[signatures]` table).
+    pub extra: String,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024, backoff_initial: "100ms", lookup_timeout: "1s", other_url: None }
+        Self {
+            max_body_bytes: 64 * 1024,
+            backoff_initial: "100ms",
+            lookup_timeout: "1s",
+            other_url: None,
+            portal_extra: String::new(),
+            portal_b_extra: String::new(),
+            extra: String::new(),
+        }
     }
 }
 
@@ -71,12 +85,14 @@ filter = "info"
 id = "portal-h29"
 role = "portal"
 token_sha256 = "{portal}"
+{portal_extra}
 
 [[members]]
 id = "portal-h49"
 role = "portal"
 token_sha256 = "{portal_b}"
 lookups = ["dvcqg/dossier"]
+{portal_b_extra}
 
 [[members]]
 id = "dvcqg-bo"
@@ -128,7 +144,12 @@ url = "{other_url}"
 username = "{user}"
 password = "{password}"
 unit_code = "000.00.00.G22"
+
+{extra}
 "#,
+        portal_extra = opts.portal_extra,
+        portal_b_extra = opts.portal_b_extra,
+        extra = opts.extra,
         max_body = opts.max_body_bytes,
         lookup_timeout = opts.lookup_timeout,
         backoff = opts.backoff_initial,

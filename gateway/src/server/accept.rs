@@ -74,8 +74,10 @@ async fn pipeline(
     // For an XML signature, the dossier is read from exactly what was signed.
     let dossier = parse(dialect, verified.as_ref().and_then(|v| v.signed_octets.as_deref()).unwrap_or(&bytes))?;
     if verified.is_none() {
-        if let Some(why) = st.signatures.required(member, dossier.procedure_code.as_str()) {
-            st.metrics.signature_verifications.with_label_values(&["none", "signature_required"]).inc();
+        let required = st.signatures.required(member, dossier.procedure_code.as_str());
+        let outcome = if required.is_some() { "signature_required" } else { "absent" };
+        st.metrics.signature_verifications.with_label_values(&["none", outcome]).inc();
+        if let Some(why) = required {
             return Err(schemas::dsig::SigError::Required(why).into());
         }
     }
@@ -152,17 +154,16 @@ fn verify_signature(
     body: &[u8],
 ) -> Result<Option<crate::signatures::Verified>, ApiError> {
     let result = st.signatures.verify(member, dialect == Dialect::Xml, jws, body);
-    let format = match (&result, jws) {
-        (_, Some(_)) => "jws",
-        (Ok(None), None) => "none",
-        _ => "xmldsig",
-    };
+    let format = if jws.is_some() { "jws" } else { "xmldsig" };
+    // An absent signature is counted once the dossier shows whether one was required.
     let outcome = match &result {
-        Ok(Some(_)) => "valid",
-        Ok(None) => "absent",
-        Err(e) => e.code(),
+        Ok(Some(_)) => Some("valid"),
+        Ok(None) => None,
+        Err(e) => Some(e.code()),
     };
-    st.metrics.signature_verifications.with_label_values(&[format, outcome]).inc();
+    if let Some(outcome) = outcome {
+        st.metrics.signature_verifications.with_label_values(&[format, outcome]).inc();
+    }
     match result {
         Ok(v) => {
             if let Some(v) = &v {
