@@ -3,8 +3,14 @@
 use async_trait::async_trait;
 use schemas::{AgencyId, Dossier, PayloadKind, StatusEvent};
 
+/// Signs outgoing request bodies on the gateway's behalf.
+pub trait BodySigner: Send + Sync {
+    /// A detached JWS over `body`, or `None` when the gateway cannot sign.
+    fn sign_body(&self, body: &[u8]) -> Option<String>;
+}
+
 /// One delivery of one dossier to one agency.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Delivery<'a> {
     /// The canonical dossier.
     pub dossier: &'a Dossier,
@@ -12,6 +18,19 @@ pub struct Delivery<'a> {
     pub idempotency_key: &'a str,
     /// The correlation id of the request that accepted the dossier, passed on.
     pub correlation_id: &'a str,
+    /// The gateway's signer, for agencies that take signed messages.
+    pub signer: Option<&'a dyn BodySigner>,
+}
+
+impl std::fmt::Debug for Delivery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("dossier", &self.dossier.code)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("correlation_id", &self.correlation_id)
+            .field("signed", &self.signer.is_some())
+            .finish()
+    }
 }
 
 /// An HTTP request in the agency's wire format, before authentication is added.

@@ -15,7 +15,7 @@ pub fn client(timeout: Duration) -> reqwest::Client {
 
 /// A delivery of `d` under the given idempotency key and correlation id.
 pub fn delivery<'a>(d: &'a Dossier, key: &'a str, correlation_id: &'a str) -> Delivery<'a> {
-    Delivery { dossier: d, idempotency_key: key, correlation_id }
+    Delivery { dossier: d, idempotency_key: key, correlation_id, signer: None }
 }
 
 /// The golden-file folder of an agency.

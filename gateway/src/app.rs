@@ -123,9 +123,10 @@ impl Gateway {
             config: config.clone(),
         });
         let (tx, rx) = watch::channel(false);
-        tokio::spawn(signatures.refresh_crls(rx.clone()));
+        tokio::spawn(signatures.clone().refresh_crls(rx.clone()));
         let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
-        let worker = DeliveryWorker { store, adapters, config: config.delivery.clone(), metrics, wake };
+        let worker =
+            DeliveryWorker { store, adapters, config: config.delivery.clone(), metrics, wake, signer: signatures };
         let worker = tokio::spawn(worker.run(rx));
         Ok(Gateway { addr, state, shutdown: tx, server, worker })
     }

@@ -494,6 +494,11 @@ impl Config {
         }
 
         let sig = &self.signatures;
+        for (id, agency) in &self.agencies {
+            if matches!(agency, AgencyConfig::Moit(c) if c.sign_requests) && sig.key.is_none() {
+                push(format!("agencies.{id}.sign_requests"), "needs the gateway's signing key (signatures.key)".into());
+            }
+        }
         if sig.key.is_some() != sig.certificate_chain.is_some() {
             push("signatures".into(), "give both key and certificate_chain, or neither".into());
         }

@@ -32,6 +32,8 @@ pub struct DeliveryWorker {
     pub metrics: Metrics,
     /// Notified when a dossier is queued.
     pub wake: Arc<Notify>,
+    /// Signs requests to agencies that take signed messages.
+    pub signer: Arc<crate::signatures::Signatures>,
 }
 
 /// The wait before retry number `attempt` (1-based): `initial * 2^(attempt-1)`,
@@ -115,6 +117,7 @@ impl DeliveryWorker {
                         dossier: &dossier,
                         idempotency_key: &job.idempotency_key,
                         correlation_id: &job.correlation_id,
+                        signer: Some(self.signer.as_ref()),
                     })
                     .await;
                 self.metrics.delivery_duration.with_label_values(&[&agency]).observe(started.elapsed().as_secs_f64());

@@ -210,6 +210,12 @@ impl Signatures {
     }
 }
 
+impl adapters::BodySigner for Signatures {
+    fn sign_body(&self, body: &[u8]) -> Option<String> {
+        self.sign(body)
+    }
+}
+
 fn bound(member: &Member, signer: &VerifiedSigner) -> Result<(), SigError> {
     if member.signers.iter().any(|b| b.matches(&signer.cert)) {
         Ok(())

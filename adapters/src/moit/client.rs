@@ -193,11 +193,22 @@ impl Adapter for MoitAdapter {
                 Ok(r) => r,
                 Err(e) => return Outcome::Permanent { reason: e.to_string() },
             };
+            let signature = if self.config.sign_requests {
+                match delivery.signer.and_then(|s| s.sign_body(&request.body)) {
+                    Some(jws) => Some(jws),
+                    None => return Outcome::Retryable { reason: "the gateway could not sign the request".into() },
+                }
+            } else {
+                None
+            };
             let url = self.config.endpoint(&request.path);
             let build = |token: &str| {
                 let mut r = self.http.post(&url).bearer_auth(token).header(CONTENT_TYPE, request.content_type);
                 for (name, value) in &request.headers {
                     r = r.header(*name, value);
+                }
+                if let Some(jws) = &signature {
+                    r = r.header("x-jws-signature", jws);
                 }
                 r.body(request.body.clone())
             };

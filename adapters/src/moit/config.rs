@@ -34,6 +34,10 @@ pub struct MoitConfig {
     /// `hoso.submit hoso.read giayphep.read` (submitting dossiers, reading them back,
     /// reading licences).
     pub scope: String,
+    /// MOIT takes signed messages: each submission carries the gateway's detached
+    /// JWS over its exact body in `X-JWS-Signature` (needs `signatures.key`).
+    #[serde(default)]
+    pub sign_requests: bool,
 }
 
 impl fmt::Debug for MoitConfig {
@@ -45,6 +49,7 @@ impl fmt::Debug for MoitConfig {
             .field("client_secret", &secret::masked(&self.client_secret))
             .field("client_secret_env", &self.client_secret_env)
             .field("scope", &self.scope)
+            .field("sign_requests", &self.sign_requests)
             .finish()
     }
 }
@@ -177,6 +182,7 @@ mod tests {
             client_secret: Some("secret".into()),
             client_secret_env: None,
             scope: "hoso.submit hoso.read giayphep.read".into(),
+            sign_requests: false,
         }
     }
 
@@ -201,6 +207,7 @@ mod tests {
             client_secret: Some("s".into()),
             client_secret_env: Some("S".into()),
             scope: "a  b".into(),
+            sign_requests: false,
         };
         let got: Vec<String> = bad.validate().iter().map(ToString::to_string).collect();
         assert_eq!(

@@ -54,6 +54,10 @@ pub struct ReceivedDossier {
     pub ma_ho_so: String,
     /// The body exactly as received (parsed).
     pub body: serde_json::Value,
+    /// The body's bytes exactly as received, for checking the gateway's signature.
+    pub raw_body: String,
+    /// The gateway's detached JWS over the body (`X-JWS-Signature`), if it sent one.
+    pub signature: Option<String>,
     /// When it was received.
     pub received_at: VnDateTime,
 }

@@ -28,6 +28,7 @@ pub fn config(url: &str) -> MoitConfig {
         client_secret: Some(SECRET.into()),
         client_secret_env: None,
         scope: SCOPE.into(),
+        sign_requests: false,
     }
 }
 

@@ -118,6 +118,7 @@ impl Simulators {
                 client_secret: Some(SECRET.into()),
                 client_secret_env: None,
                 scope: "hoso.submit hoso.read giayphep.read".into(),
+                sign_requests: false,
             }),
         );
         a.insert(

@@ -164,7 +164,13 @@ impl Agency {
         let body = validate::object(&request.body)?;
         let checked = validate::application(&self.validator, body)?;
         let ma_ho_so = checked.ma_ho_so.clone();
-        let created = state.store(checked, key, request.header("x-request-id").unwrap_or_default())?;
+        let created = state.store(
+            checked,
+            key,
+            request.header("x-request-id").unwrap_or_default(),
+            request.header("x-jws-signature"),
+            &request.body,
+        )?;
         let location = format!("{HO_SO_PREFIX}{}", crate::moit::encode::path_segment(&ma_ho_so));
         let answer = SimResponse::json(StatusCode::CREATED, &created);
         Ok(match HeaderValue::from_str(&location) {

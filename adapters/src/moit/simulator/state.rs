@@ -162,7 +162,14 @@ impl State {
     }
 
     /// Stores a checked application, or refuses it as a duplicate.
-    pub(super) fn store(&mut self, checked: Checked, key: &str, correlation_id: &str) -> Result<Created, Rejection> {
+    pub(super) fn store(
+        &mut self,
+        checked: Checked,
+        key: &str,
+        correlation_id: &str,
+        signature: Option<&str>,
+        raw_body: &[u8],
+    ) -> Result<Created, Rejection> {
         if self.dossiers.contains_key(&checked.ma_ho_so) {
             let mut r = Rejection::new(code::DUPLICATE, "Hồ sơ đã được tiếp nhận với một Idempotency-Key khác");
             r.field = Some("maHoSo".into());
@@ -180,6 +187,8 @@ impl State {
             correlation_id: correlation_id.to_owned(),
             ma_ho_so: checked.ma_ho_so.clone(),
             body: checked.body.clone(),
+            raw_body: String::from_utf8_lossy(raw_body).into_owned(),
+            signature: signature.map(str::to_owned),
             received_at: now,
         });
         let first = step(MoitState::DaTiepNhan, now, Some(checked.ngay_hen_tra));

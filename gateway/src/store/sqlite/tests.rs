@@ -19,6 +19,7 @@ fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
             agency: "dvcqg".into(),
             accepted_at: "2026-11-22T08:00:00+07:00".into(),
             body_sha256: "00".into(),
+            signed_by: None,
         },
         correlation_id: "c".into(),
     }
