@@ -5,6 +5,7 @@ mod accept;
 mod body;
 mod lookup;
 mod read;
+pub mod receipt;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

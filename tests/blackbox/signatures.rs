@@ -427,3 +427,81 @@ certificate_chain = "{chain}"
     tampered[5] ^= 1;
     assert_eq!(schemas::jws::verify_detached(jws, &tampered, &store, &opts).unwrap_err().code(), "signature_invalid");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xml_receipt_carries_the_gateways_xml_signature_that_xmlsec1_verifies() {
+    let pki = dev_pki();
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &signing_options(&pki, "optional"))).await;
+    let api = Api::new(&gw.url);
+    let xml = sign(&pki, "portal-hanoi", &xml_dossier("000.00.31.H29-261122-0301"), ReferenceStyle::WholeDocument);
+    let r = api
+        .http
+        .post(format!("{}/v1/dossiers", api.base))
+        .bearer_auth(PORTAL_TOKEN)
+        .header("content-type", "application/xml")
+        .header("accept", "application/xml")
+        .body(xml)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 202);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
+    let receipt = r.text().await.unwrap();
+    assert!(receipt.contains("<DossierCode>000.00.31.H29-261122-0301</DossierCode>"), "{receipt}");
+    assert!(receipt.contains("<Format>xmldsig</Format>"), "{receipt}");
+    let file = dir.path().join("receipt.xml");
+    std::fs::write(&file, &receipt).unwrap();
+
+    // xmlsec1, trusting only the Government CA that issued the gateway's certificate.
+    let out = Command::new("xmlsec1")
+        .arg("--verify")
+        .arg("--trusted-pem")
+        .arg(pki.path("roots/government-ca.pem"))
+        .arg(&file)
+        .output()
+        .expect("run xmlsec1");
+    assert!(out.status.success(), "xmlsec1: {}", String::from_utf8_lossy(&out.stderr));
+    // ... and refuses it once altered.
+    let altered = dir.path().join("altered.xml");
+    std::fs::write(
+        &altered,
+        receipt.replace("000.00.31.H29-261122-0301</DossierCode>", "000.00.31.H29-261122-0302</DossierCode>"),
+    )
+    .unwrap();
+    let out = Command::new("xmlsec1")
+        .arg("--verify")
+        .arg("--trusted-pem")
+        .arg(pki.path("roots/government-ca.pem"))
+        .arg(&altered)
+        .output()
+        .expect("run xmlsec1");
+    assert!(!out.status.success(), "xmlsec1 must refuse an altered receipt");
+
+    // `lienthong verify` agrees, step by step.
+    let out = Command::new(bin())
+        .arg("verify")
+        .arg(&file)
+        .arg("--trust")
+        .arg(pki.roots())
+        .arg("--crls")
+        .arg(pki.crls())
+        .output()
+        .expect("lienthong verify runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("result: VALID"), "{text}");
+    let out = Command::new(bin())
+        .arg("verify")
+        .arg(&altered)
+        .arg("--trust")
+        .arg(pki.roots())
+        .arg("--crls")
+        .arg(pki.crls())
+        .output()
+        .expect("lienthong verify runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("FAIL the content matches its digest"), "{text}");
+    assert!(text.contains("result: INVALID (signature_digest_mismatch)"), "{text}");
+}

@@ -66,6 +66,7 @@ async fn pipeline(
         return Err(ApiError::forbidden("only portal members submit dossiers"));
     }
     let dialect = dialect(req.headers())?;
+    let xml_receipt = super::receipt::wants_xml(req.headers());
     let limits = &st.config.server;
     body::check_declared_length(req.headers(), limits.max_body_bytes)?;
     let jws = jws_header(req.headers())?;
@@ -118,11 +119,11 @@ async fn pipeline(
             st.wake.notify_one();
             st.metrics.dossiers_accepted.with_label_values(&[agency.as_str(), dialect.label()]).inc();
             info!(dossier = %dossier.code, agency = %agency, receipt = %receipt.receipt_id, "dossier accepted");
-            Ok(with_location(receipt_response(st, StatusCode::ACCEPTED, &receipt, cid)?, &dossier))
+            Ok(with_location(super::receipt::response(st, StatusCode::ACCEPTED, &receipt, xml_receipt, cid)?, &dossier))
         }
         SubmitOutcome::Duplicate(receipt) => {
             info!(dossier = %dossier.code, receipt = %receipt.receipt_id, "same dossier sent again; original receipt returned");
-            Ok(with_location(receipt_response(st, StatusCode::OK, &receipt, cid)?, &dossier))
+            Ok(with_location(super::receipt::response(st, StatusCode::OK, &receipt, xml_receipt, cid)?, &dossier))
         }
         SubmitOutcome::Conflict => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -176,23 +177,6 @@ fn verify_signature(
             Err(e.into())
         }
     }
-}
-
-/// The receipt as the response body, with the gateway's detached JWS over its
-/// exact bytes when the gateway has a signing key.
-fn receipt_response(
-    st: &AppState,
-    status: StatusCode,
-    receipt: &Receipt,
-    cid: &str,
-) -> Result<http::Response<http_body_util::Full<Bytes>>, ApiError> {
-    let body = serde_json::to_vec(receipt).map_err(|_| ApiError::internal())?;
-    let signature = st.signatures.sign(&body);
-    let mut resp = super::json_response(status, body, cid);
-    if let Some(v) = signature.and_then(|s| HeaderValue::from_str(&s).ok()) {
-        resp.headers_mut().insert(schemas::jws::HEADER, v);
-    }
-    Ok(resp)
 }
 
 fn with_location(
