@@ -505,3 +505,129 @@ async fn an_xml_receipt_carries_the_gateways_xml_signature_that_xmlsec1_verifies
     assert!(text.contains("FAIL the content matches its digest"), "{text}");
     assert!(text.contains("result: INVALID (signature_digest_mismatch)"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_takes_effect_at_the_next_crl_refresh_without_a_restart() {
+    let shared = dev_pki();
+    let dir = tempfile::tempdir().unwrap();
+    // A private copy of the PKI, so that revoking does not touch the shared one.
+    let copy = dir.path().join("pki");
+    let out = Command::new("cp").arg("-r").arg(&shared.dir).arg(&copy).output().expect("cp");
+    assert!(out.status.success());
+    let ca_dir = copy.join("ca/national-old-signing");
+    let cnf = std::fs::read_to_string(ca_dir.join("openssl.cnf")).unwrap();
+    let dir_line = cnf.lines().find(|l| l.trim_start().starts_with("dir ")).expect("dir line").to_owned();
+    let cnf_path = dir.path().join("ca.cnf");
+    std::fs::write(&cnf_path, cnf.replacen(&dir_line, &format!("dir = {}", ca_dir.display()), 1)).unwrap();
+
+    let sim = simulator().await;
+    let mut opts = signing_options(&shared, "required");
+    opts.extra = opts.extra.replace(&shared.dir.display().to_string(), &copy.display().to_string())
+        + "crl_refresh = \"200ms\"\n";
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
+    let api = Api::new(&gw.url);
+    let xml = sign(&shared, "portal-hanoi", &xml_dossier("000.00.31.H29-261122-0401"), ReferenceStyle::WholeDocument);
+    let (status, body) = api.submit(PORTAL_TOKEN, "application/xml", xml).await;
+    assert_eq!(status, 202, "{body}");
+
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(["ca", "-batch", "-config"]).arg(&cnf_path).args(args).output().unwrap();
+        assert!(out.status.success(), "openssl ca {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let cert = copy.join("members/portal-hanoi.cert.pem");
+    openssl(&["-revoke", cert.to_str().unwrap(), "-crl_reason", "keyCompromise"]);
+    let fresh = dir.path().join("fresh.crl.pem");
+    openssl(&["-gencrl", "-crldays", "30", "-out", fresh.to_str().unwrap()]);
+    // Replaced atomically, as a CRL download job would.
+    std::fs::rename(&fresh, copy.join("crl/national-old-signing.crl.pem")).unwrap();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut n = 402;
+    loop {
+        let code = format!("000.00.31.H29-261122-0{n}");
+        let xml = sign(&shared, "portal-hanoi", &xml_dossier(&code), ReferenceStyle::WholeDocument);
+        let (status, body) = api.submit(PORTAL_TOKEN, "application/xml", xml).await;
+        if status == 422 {
+            assert_eq!(body["error"]["code"], "certificate_revoked", "{body}");
+            break;
+        }
+        assert_eq!(status, 202, "{body}");
+        assert!(std::time::Instant::now() < deadline, "the revocation was not picked up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        n += 1;
+    }
+    // Refused signed dossiers stored nothing: only those accepted before are there.
+    let stored = count_rows(&gw.database(), "dossiers");
+    assert_eq!(stored, i64::from(n - 401), "one dossier per 202");
+}
+
+fn lienthong(args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = Command::new(bin()).args(args).output().expect("lienthong runs");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn lienthong_sign_output_verifies_with_xmlsec1_and_lienthong_verify_explains_time() {
+    let pki = dev_pki();
+    let dir = tempfile::tempdir().unwrap();
+    let example = crate::dev_pki::repo_root().join("schemas/examples/khai-tu.xml");
+    let (key, _, chain) = pki.files("portal-hanoi");
+    for (alg, c14n, reference) in
+        [("rsa-sha256", "exc", "whole"), ("rsa-sha512", "inc", "id"), ("rsa-sha384", "inc-comments", "whole")]
+    {
+        let signed = dir.path().join(format!("{alg}-{c14n}.xml"));
+        let (ok, text) = lienthong(&[
+            "sign".as_ref(),
+            example.as_os_str(),
+            "--key".as_ref(),
+            key.as_os_str(),
+            "--chain".as_ref(),
+            chain.as_os_str(),
+            "--algorithm".as_ref(),
+            alg.as_ref(),
+            "--c14n".as_ref(),
+            c14n.as_ref(),
+            "--reference".as_ref(),
+            reference.as_ref(),
+            "-o".as_ref(),
+            signed.as_os_str(),
+        ]);
+        assert!(ok, "{text}");
+        let out = Command::new("xmlsec1")
+            .args(["--verify", "--id-attr:Id", "urn:lienthong:hoso:1:HoSo", "--trusted-pem"])
+            .arg(pki.path("roots/national-root-old.pem"))
+            .arg(&signed)
+            .output()
+            .expect("run xmlsec1");
+        assert!(out.status.success(), "{alg} {c14n} {reference}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    // A JWS made while the signer's certificate was valid (iat in 2020) by a key
+    // whose certificate has since expired: refused now, valid as of then.
+    let (key, _, chain) = pki.files("expired");
+    let body = crate::dev_pki::repo_root().join("schemas/examples/khai-sinh.json");
+    let copy = dir.path().join("khai-sinh.json");
+    std::fs::copy(&body, &copy).unwrap();
+    let id = schemas::pki::SigningIdentity::load(&key, &chain).unwrap();
+    let iat = chrono::DateTime::parse_from_rfc3339("2020-06-01T00:00:00Z").unwrap().timestamp();
+    let jws = schemas::jws::sign_detached(&std::fs::read(&copy).unwrap(), &id, iat).unwrap();
+    std::fs::write(dir.path().join("khai-sinh.json.jws"), &jws).unwrap();
+    let verify_at = |at: Option<&str>| {
+        let mut c = Command::new(bin());
+        c.arg("verify").arg(&copy).arg("--trust").arg(pki.roots()).arg("--best-effort-revocation");
+        if let Some(at) = at {
+            c.args(["--at", at]);
+        }
+        let out = c.output().expect("lienthong runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, text) = verify_at(None);
+    assert!(!ok, "{text}");
+    assert!(text.contains("result: INVALID (certificate_expired)"), "{text}");
+    let (ok, text) = verify_at(Some("2020-06-02T00:00:00Z"));
+    assert!(ok, "{text}");
+    assert!(text.contains("result: VALID"), "{text}");
+    // A claimed signing time after the verification time is refused.
+    let (ok, text) = verify_at(Some("2020-05-01T00:00:00Z"));
+    assert!(!ok && text.contains("signature_time_in_future"), "{text}");
+}
