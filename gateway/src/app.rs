@@ -123,7 +123,7 @@ impl Gateway {
             config: config.clone(),
         });
         let (tx, rx) = watch::channel(false);
-        tokio::spawn(signatures.clone().refresh_crls(rx.clone()));
+        tokio::spawn(signatures.clone().refresh_crls(metrics.clone(), rx.clone()));
         let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
         let worker =
             DeliveryWorker { store, adapters, config: config.delivery.clone(), metrics, wake, signer: signatures };

@@ -32,6 +32,8 @@ pub struct Metrics {
     /// `lienthong_certificate_expiry_timestamp_seconds{role,name}`: when each
     /// trusted root and the gateway's own certificate expire.
     pub certificate_expiry: IntGaugeVec,
+    /// `lienthong_crl_reloads_total{result}`: scheduled CRL reloads, `ok` or `error`.
+    pub crl_reloads: IntCounterVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -86,6 +88,8 @@ impl Metrics {
             "Signature verifications of submitted dossiers by format and result (valid, absent or the error code)",
             &["format", "result"],
         );
+        let crl_reloads =
+            counter("lienthong_crl_reloads_total", "Scheduled CRL reloads by result (ok or error)", &["result"]);
         let certificate_expiry = IntGaugeVec::new(
             Opts::new(
                 "lienthong_certificate_expiry_timestamp_seconds",
@@ -112,6 +116,7 @@ impl Metrics {
             store_duration,
             signature_verifications,
             certificate_expiry,
+            crl_reloads,
             build_info,
         }
     }

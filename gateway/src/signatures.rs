@@ -84,6 +84,12 @@ impl Signatures {
             if !c.crls.is_empty() {
                 store.reload_crls(&c.crls)?;
             }
+            for a in store.anchors() {
+                if a.subject.contains("Lienthong DEV PKI") {
+                    warn!(anchor = %a.subject, "the trust store holds a DEVELOPMENT root; never run so in production");
+                }
+            }
+            info!(anchors = store.anchors().len(), crls = store.crl_count(), "trust store loaded");
             Some(Arc::new(store))
         };
         let identity = match (&c.key, &c.certificate_chain) {
@@ -188,7 +194,7 @@ impl Signatures {
 
     /// Re-reads the CRL files every `crl_refresh` until shutdown. A failed
     /// reload keeps the previous CRLs in force and is logged.
-    pub async fn refresh_crls(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn refresh_crls(self: Arc<Self>, metrics: crate::metrics::Metrics, mut shutdown: watch::Receiver<bool>) {
         let Some(store) = self.trust.clone() else { return };
         if self.crl_paths.is_empty() {
             return;
@@ -202,9 +208,18 @@ impl Signatures {
             }
             let (store, paths) = (store.clone(), self.crl_paths.clone());
             match tokio::task::spawn_blocking(move || store.reload_crls(&paths)).await {
-                Ok(Ok(n)) => info!(crls = n, "CRLs reloaded"),
-                Ok(Err(e)) => warn!(error = %e, "CRL reload failed; the previous CRLs stay in force"),
-                Err(e) => warn!(error = %e, "CRL reload task failed"),
+                Ok(Ok(n)) => {
+                    metrics.crl_reloads.with_label_values(&["ok"]).inc();
+                    tracing::debug!(crls = n, "CRLs reloaded");
+                }
+                Ok(Err(e)) => {
+                    metrics.crl_reloads.with_label_values(&["error"]).inc();
+                    warn!(error = %e, "CRL reload failed; the previous CRLs stay in force");
+                }
+                Err(e) => {
+                    metrics.crl_reloads.with_label_values(&["error"]).inc();
+                    warn!(error = %e, "CRL reload task failed");
+                }
             }
         }
     }

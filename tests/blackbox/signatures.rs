@@ -556,6 +556,11 @@ async fn a_revocation_takes_effect_at_the_next_crl_refresh_without_a_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         n += 1;
     }
+    let metrics = api.http.get(format!("{}/metrics", api.base)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l.starts_with("lienthong_crl_reloads_total{result=\"ok\"}")),
+        "scheduled reloads are counted: {metrics}"
+    );
     // Refused signed dossiers stored nothing: only those accepted before are there.
     let stored = count_rows(&gw.database(), "dossiers");
     assert_eq!(stored, i64::from(n - 401), "one dossier per 202");
