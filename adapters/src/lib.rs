@@ -20,5 +20,6 @@ mod secret;
 pub mod sim;
 
 pub use adapter::{
-    Adapter, AgencyRequest, BodySigner, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
+    Adapter, AgencyRequest, BodySigner, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec,
+    Outcome,
 };
