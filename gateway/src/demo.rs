@@ -2,6 +2,7 @@
 //! synthetic provincial portal submitting a few hundred dossiers, with a summary.
 
 mod agencies;
+mod pki;
 mod portal;
 
 pub use agencies::Simulators;
@@ -54,8 +55,21 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
-fn demo_config(listen: SocketAddr, data_dir: PathBuf, sims: &Simulators, portal: &str, operator: &str) -> Config {
+fn demo_config(
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    sims: &Simulators,
+    pki: &pki::DemoPki,
+    portal: &str,
+    operator: &str,
+) -> Config {
     let mut cfg = Config::default();
+    // Every dossier of the demo portal must be signed by its own certificate;
+    // receipts are signed by the gateway.
+    cfg.signatures.trust_anchors = vec![pki.dir.join("root.pem")];
+    cfg.signatures.crls = vec![pki.dir.join("crl.pem")];
+    cfg.signatures.key = Some(pki.dir.join("gateway.key.pem"));
+    cfg.signatures.certificate_chain = Some(pki.dir.join("gateway.chain.pem"));
     cfg.server.listen = listen;
     cfg.store.data_dir = data_dir;
     cfg.delivery.backoff_initial = Duration::from_millis(200);
@@ -69,8 +83,11 @@ fn demo_config(listen: SocketAddr, data_dir: PathBuf, sims: &Simulators, portal:
             agency: None,
             token_sha256: hash_token(portal),
             lookups: vec!["*".into()],
-            signature: Default::default(),
-            signers: Vec::new(),
+            signature: crate::config::SignaturePolicy::Required,
+            signers: vec![schemas::pki::SignerBinding {
+                spki_sha256: Some(pki.portal.certificate().spki_sha256.clone()),
+                ..Default::default()
+            }],
         },
         MemberConfig {
             id: "operator".into(),
@@ -104,10 +121,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         None => std::env::temp_dir().join(format!("lienthong-demo-{}", uuid::Uuid::new_v4().simple())),
     };
     let sims = Simulators::start(args.fail_ratio).await.context("starting the agency simulators")?;
+    let pki = pki::generate(&data_dir.join("pki")).context("making the demo PKI")?;
 
     let portal_token = random_token();
     let operator_token = random_token();
-    let mut config = demo_config(args.listen, data_dir.clone(), &sims, &portal_token, &operator_token);
+    let mut config = demo_config(args.listen, data_dir.clone(), &sims, &pki, &portal_token, &operator_token);
     let gateway = match Gateway::start(config.clone()).await {
         Ok(g) => g,
         Err(crate::app::StartError::Listen { .. }) => {
@@ -122,10 +140,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for (agency, url, _) in sims.received() {
         println!("  {agency:<6} simulator {url}");
     }
-    println!("  portal          portal-hanoi submitting {} dossiers\n", args.dossiers);
+    println!("  portal          portal-hanoi submitting {} dossiers, each signed", args.dossiers);
+    println!("  demo PKI        {}\n", pki.dir.display());
 
     let mut rng = StdRng::seed_from_u64(args.seed);
     let submissions = portal::submissions(&mut rng, args.dossiers);
+    // The portal signs what it sends: XML enveloped, JSON with a detached JWS.
+    let submissions: Vec<(portal::Submission, Option<String>)> =
+        submissions.into_iter().map(|s| portal::sign(s, &pki.portal)).collect();
+    let trust = Arc::new(pki.trust);
     let client = reqwest::Client::new();
     let bar = ProgressBar::new(submissions.len() as u64).with_style(
         ProgressStyle::with_template("  submitting  [{bar:40}] {pos}/{len} {msg}")
@@ -134,27 +157,38 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     let limit = Arc::new(Semaphore::new(16));
     let mut tasks = Vec::new();
-    for s in submissions {
+    for (s, jws) in submissions {
         let permit = limit.clone().acquire_owned().await?;
+        let trust = trust.clone();
         let client = client.clone();
         let url = format!("{base}/v1/dossiers");
         let token = portal_token.clone();
         let bar = bar.clone();
         tasks.push(tokio::spawn(async move {
             let started = Instant::now();
-            let resp =
-                client.post(url).bearer_auth(token).header("content-type", s.content_type).body(s.body).send().await;
+            let mut req = client.post(url).bearer_auth(token).header("content-type", s.content_type);
+            if let Some(jws) = &jws {
+                req = req.header(schemas::jws::HEADER, jws);
+            }
+            let resp = req.body(s.body).send().await;
             let elapsed = started.elapsed();
             drop(permit);
             bar.inc(1);
             let outcome = match resp {
                 Ok(r) => {
                     let status = r.status().as_u16();
-                    let body: serde_json::Value = r.json().await.unwrap_or_default();
+                    let receipt_jws =
+                        r.headers().get(schemas::jws::HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    let bytes = r.bytes().await.unwrap_or_default();
+                    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
                     let code = body["error"]["code"].as_str().unwrap_or_default().to_owned();
-                    (status, code)
+                    // The portal keeps the receipt only if the gateway's signature checks out.
+                    let receipt_ok = receipt_jws.is_some_and(|j| {
+                        schemas::jws::verify_detached(&j, &bytes, &trust, &schemas::dsig::VerifyOptions::now()).is_ok()
+                    });
+                    (status, code, receipt_ok, !body["signed_by"].is_null())
                 }
-                Err(e) => (0, format!("transport: {e}")),
+                Err(e) => (0, format!("transport: {e}"), false, false),
             };
             (s.label, outcome, elapsed)
         }));
@@ -163,9 +197,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut resent = 0u64;
     let mut refused: BTreeMap<String, u64> = BTreeMap::new();
     let mut latencies = Vec::new();
+    let (mut signed_receipts, mut verified_signers) = (0u64, 0u64);
     for t in tasks {
-        let (_label, (status, code), elapsed) = t.await?;
+        let (_label, (status, code, receipt_ok, signer), elapsed) = t.await?;
         latencies.push(elapsed);
+        signed_receipts += u64::from(receipt_ok);
+        verified_signers += u64::from(signer);
         match status {
             202 => accepted += 1,
             200 => resent += 1,
@@ -202,6 +239,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("\nSummary");
     println!("  accepted (202)            {accepted}");
     println!("  resent, receipt returned  {resent}");
+    println!("  signature verified        {verified_signers} (the receipt names the signer)");
+    println!("  receipts signed, checked  {signed_receipts}");
     println!("  refused                   {}", refused.values().sum::<u64>());
     for (why, n) in &refused {
         println!("    {why:<30} {n}");

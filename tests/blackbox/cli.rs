@@ -121,4 +121,17 @@ fn the_demo_runs_to_its_summary() {
     assert!(!stdout.contains("failed"), "no delivery failed: {stdout}");
     assert!(stdout.contains("refused") && stdout.contains("impossible_dates"), "{stdout}");
     assert!(stdout.contains("p99"), "{stdout}");
+    // Every dossier the demo portal sent was signed and verified, and every
+    // receipt (202 and 200) carried the gateway's signature, which the portal checked.
+    let figure = |label: &str| -> u64 {
+        stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {label} line in {stdout}"))
+    };
+    let resent = figure("resent, receipt returned");
+    assert_eq!(figure("signature verified"), accepted + resent, "{stdout}");
+    assert_eq!(figure("receipts signed, checked"), accepted + resent, "{stdout}");
 }

@@ -265,6 +265,20 @@ pub fn submissions(rng: &mut StdRng, count: u32) -> Vec<Submission> {
     out
 }
 
+/// Signs a submission as a portal would: an enveloped signature in an XML body,
+/// a detached JWS (returned) for anything else. What cannot be signed (a
+/// deliberately broken body) goes unsigned.
+pub fn sign(s: Submission, id: &schemas::pki::SigningIdentity) -> (Submission, Option<String>) {
+    if s.content_type == "application/xml" {
+        return match schemas::dsig::sign_xml(&s.body, id, &schemas::dsig::XmlSignOptions::default()) {
+            Ok(body) => (Submission { body, ..s }, None),
+            Err(_) => (s, None),
+        };
+    }
+    let jws = schemas::jws::sign_detached(&s.body, id, chrono::Utc::now().timestamp()).ok();
+    (s, jws)
+}
+
 fn json_bytes(m: &Map<String, Value>) -> Vec<u8> {
     serde_json::to_vec_pretty(m).unwrap_or_default()
 }
