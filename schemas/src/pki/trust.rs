@@ -4,8 +4,9 @@
 //! CRL signatures and scope); the document-signing policy (key usage, extended
 //! key usage, key strength) is added here.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
@@ -107,12 +108,44 @@ pub struct VerifiedSigner {
     pub anchor_subject: String,
 }
 
+/// The CRLs in force, with what the chain cache needs to know about them.
+struct Crls {
+    list: Vec<CertRevocationList<'static>>,
+    /// Bumped on every replacement: cached verdicts of an older generation are void.
+    generation: u64,
+    /// The earliest nextUpdate among them (Unix seconds): past it, a CRL is stale
+    /// and every cached verdict is void.
+    earliest_next_update: i64,
+}
+
+/// A chain that verified, and the window in which that verdict still holds.
+#[derive(Clone)]
+struct Verdict {
+    signer: VerifiedSigner,
+    generation: u64,
+    /// The latest notBefore and earliest notAfter of the carried certificates and
+    /// the anchor: the verdict holds for instants in `[not_before, not_after)`.
+    not_before: i64,
+    not_after: i64,
+}
+
+/// The most verdicts kept; the cache is emptied when it is full.
+const CACHE_ENTRIES: usize = 4096;
+
 /// Roots and CRLs. CRLs can be replaced while the store is in use.
+///
+/// Chains that verified are remembered (by the SHA-256 of every certificate
+/// carried) so that a member signing thousands of dossiers with one certificate
+/// does not have its chain rebuilt each time. A remembered verdict is used only
+/// while the CRLs it was checked against are the ones in force and none is past
+/// its nextUpdate, and only for instants inside every certificate's validity;
+/// anything else is verified afresh.
 pub struct TrustStore {
     anchors: Vec<TrustAnchor<'static>>,
     anchor_certs: Vec<CertInfo>,
-    crls: RwLock<Arc<Vec<CertRevocationList<'static>>>>,
+    crls: RwLock<Arc<Crls>>,
     policy: RevocationPolicy,
+    cache: Mutex<HashMap<[u8; 32], Verdict>>,
 }
 
 impl std::fmt::Debug for TrustStore {
@@ -138,7 +171,8 @@ impl TrustStore {
             anchors.push(anchor);
             anchor_certs.push(info);
         }
-        Ok(Self { anchors, anchor_certs, crls: RwLock::new(Arc::new(Vec::new())), policy })
+        let crls = Crls { list: Vec::new(), generation: 0, earliest_next_update: i64::MAX };
+        Ok(Self { anchors, anchor_certs, crls: RwLock::new(Arc::new(crls)), policy, cache: Mutex::new(HashMap::new()) })
     }
 
     /// Loads roots from PEM files or directories of `*.pem` files.
@@ -175,7 +209,11 @@ impl TrustStore {
             for der in ders {
                 let crl = OwnedCertRevocationList::from_der(&der)
                     .map_err(|e| TrustStoreError::Invalid { path: file.clone(), reason: format!("{e:?}") })?;
-                crls.push(CertRevocationList::from(crl));
+                let next = x509_parser::parse_x509_crl(&der)
+                    .ok()
+                    .and_then(|(_, c)| c.next_update())
+                    .map_or(i64::MAX, |t| t.timestamp());
+                crls.push((CertRevocationList::from(crl), next));
             }
         }
         let n = crls.len();
@@ -183,15 +221,20 @@ impl TrustStore {
         Ok(n)
     }
 
-    /// Replaces the CRLs.
-    pub fn set_crls(&self, crls: Vec<CertRevocationList<'static>>) {
+    /// Replaces the CRLs, each with its nextUpdate (Unix seconds; `i64::MAX` if none).
+    pub fn set_crls(&self, crls: Vec<(CertRevocationList<'static>, i64)>) {
+        let earliest_next_update = crls.iter().map(|(_, n)| *n).min().unwrap_or(i64::MAX);
+        let list = crls.into_iter().map(|(c, _)| c).collect();
         let mut guard = self.crls.write().unwrap_or_else(|p| p.into_inner());
-        *guard = Arc::new(crls);
+        let generation = guard.generation + 1;
+        *guard = Arc::new(Crls { list, generation, earliest_next_update });
+        drop(guard);
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// How many CRLs are loaded.
     pub fn crl_count(&self) -> usize {
-        self.crls.read().unwrap_or_else(|p| p.into_inner()).len()
+        self.crls.read().unwrap_or_else(|p| p.into_inner()).list.len()
     }
 
     /// The trust anchors' certificates (for expiry metrics and reports).
@@ -215,15 +258,20 @@ impl TrustStore {
         if !leaf.signing_usage {
             return Err(SigError::WrongUsage("key usage allows neither digitalSignature nor nonRepudiation".into()));
         }
+        let crls = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let key = cache_key(leaf, intermediates);
+        if let Some(v) = self.remembered(&key, &crls, times) {
+            return Ok(v);
+        }
         let leaf_der = leaf.der();
         let ee = EndEntityCert::try_from(&leaf_der).map_err(|e| SigError::CertificateMalformed(format!("{e:?}")))?;
-        let crls = self.crls.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let crl_refs: Vec<&CertRevocationList<'static>> = crls.iter().collect();
+        let crl_refs: Vec<&CertRevocationList<'static>> = crls.list.iter().collect();
         let (status, expiration) = match self.policy {
             RevocationPolicy::Require => (UnknownStatusPolicy::Deny, ExpirationPolicy::Enforce),
             RevocationPolicy::BestEffort => (UnknownStatusPolicy::Allow, ExpirationPolicy::Ignore),
         };
         let mut anchor_subject = String::new();
+        let mut anchor_window = (i64::MIN, i64::MAX);
         for &t in times {
             let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
                 Ok(b) => Some(
@@ -248,16 +296,66 @@ impl TrustStore {
                 )
                 .map_err(|e| map_error(e, t))?;
             let anchor = path.anchor();
-            anchor_subject = self
+            if let Some((_, c)) = self
                 .anchors
                 .iter()
                 .zip(&self.anchor_certs)
                 .find(|(a, _)| a.subject_public_key_info == anchor.subject_public_key_info)
-                .map(|(_, c)| c.subject.clone())
-                .unwrap_or_default();
+            {
+                anchor_subject = c.subject.clone();
+                anchor_window = (c.not_before, c.not_after);
+            }
         }
-        Ok(VerifiedSigner { cert: leaf.clone(), anchor_subject })
+        let signer = VerifiedSigner { cert: leaf.clone(), anchor_subject };
+        self.remember(key, &signer, &crls, leaf, intermediates, anchor_window);
+        Ok(signer)
     }
+
+    fn remembered(&self, key: &[u8; 32], crls: &Crls, times: &[i64]) -> Option<VerifiedSigner> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let v = cache.get(key)?;
+        let fresh = v.generation == crls.generation
+            && times.iter().all(|&t| t >= v.not_before && t < v.not_after && t < crls.earliest_next_update);
+        fresh.then(|| v.signer.clone())
+    }
+
+    fn remember(
+        &self,
+        key: [u8; 32],
+        signer: &VerifiedSigner,
+        crls: &Crls,
+        leaf: &CertInfo,
+        intermediates: &[CertificateDer<'_>],
+        anchor: (i64, i64),
+    ) {
+        let (mut not_before, mut not_after) = (leaf.not_before.max(anchor.0), leaf.not_after.min(anchor.1));
+        for der in intermediates {
+            match CertInfo::parse(der) {
+                Ok(c) => {
+                    not_before = not_before.max(c.not_before);
+                    not_after = not_after.min(c.not_after);
+                }
+                // Unreadable extras were not used by the path; but be safe: no verdict.
+                Err(_) => return,
+            }
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, Verdict { signer: signer.clone(), generation: crls.generation, not_before, not_after });
+    }
+}
+
+/// The identity of a presented chain: SHA-256 over every certificate carried, in order.
+fn cache_key(leaf: &CertInfo, intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for der in std::iter::once(leaf.der.as_slice()).chain(intermediates.iter().map(|d| d.as_ref())) {
+        h.update((der.len() as u64).to_be_bytes());
+        h.update(der);
+    }
+    h.finalize().into()
 }
 
 // webpki still returns the older, context-free variants from some paths.

@@ -69,3 +69,25 @@ fn a_key_cannot_sign_with_an_algorithm_of_another_family() {
     assert!(f.identity("portal-hcm").with_algorithm(A::EcdsaSha384).is_err());
     assert!(f.identity("portal-hanoi").with_algorithm(A::EcdsaSha256).is_err());
 }
+
+#[test]
+fn a_remembered_chain_is_not_trusted_outside_its_validity_or_after_a_crl_change() {
+    use schemas::dsig::VerifyOptions;
+    let f = fixture();
+    let doc = example("khai-tu.xml");
+    let signed = sign_xml(&doc, &f.identity("expired"), &XmlSignOptions::default()).expect("sign");
+    // The `expired` certificate is valid 2020-01-01 .. 2021-01-01.
+    let mid_2020 = VerifyOptions { now: 1_593_561_600, signing_time: None, max_skew: 300 };
+    let best_effort = schemas::pki::TrustStore::load(&[f.pki.roots()], schemas::pki::RevocationPolicy::BestEffort)
+        .expect("load the roots");
+    assert!(verify_xml(&signed, &best_effort, &mid_2020).expect("valid in 2020").is_some());
+    assert!(verify_xml(&signed, &best_effort, &mid_2020).expect("still valid in 2020 (remembered)").is_some());
+    let err = verify_xml(&signed, &best_effort, &now()).expect_err("expired now, remembered or not");
+    assert_eq!(err.code(), "certificate_expired");
+
+    // A chain remembered as good is checked again once the CRLs change.
+    let good = sign_xml(&doc, &f.identity("portal-hanoi"), &XmlSignOptions::default()).expect("sign");
+    assert!(verify_xml(&good, &f.store, &now()).expect("valid").is_some());
+    f.store.set_crls(Vec::new());
+    assert_eq!(verify_xml(&good, &f.store, &now()).unwrap_err().code(), "certificate_revocation_unknown");
+}
