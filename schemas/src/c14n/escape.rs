@@ -58,6 +58,17 @@ fn is_xml_char(c: char) -> bool {
 
 /// Refuses characters that XML 1.0 does not allow anywhere.
 pub(super) fn check_chars(s: &str) -> Result<(), String> {
+    // Byte scan: in valid UTF-8, the only characters outside XML's Char production
+    // are the C0 controls other than tab, LF and CR, and U+FFFE / U+FFFF (EF BF BE,
+    // EF BF BF); surrogates cannot occur in a `str`.
+    let b = s.as_bytes();
+    let bad = b.iter().enumerate().any(|(i, &c)| {
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || (c == 0xEF && b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+    });
+    if !bad {
+        return Ok(());
+    }
     match s.chars().find(|c| !is_xml_char(*c)) {
         Some(c) => Err(format!("character U+{:04X} is not allowed in XML", c as u32)),
         None => Ok(()),
@@ -87,6 +98,9 @@ pub(super) fn check_name(name: &str) -> Result<(), String> {
 
 /// End-of-line handling of XML 1.0 §2.11: CRLF and lone CR become LF.
 pub(super) fn normalize_eol(s: &str) -> String {
+    if !s.as_bytes().contains(&b'\r') {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -166,4 +180,45 @@ pub(super) fn attr(s: &str, out: &mut Vec<u8>) {
         last = i + 1;
     }
     out.extend_from_slice(&s.as_bytes()[last..]);
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_scan_agrees_with_the_char_production() {
+        let samples = [
+            "plain",
+            "tab\tlf\ncr\r",
+            "Nguyễn Thị",
+            "\u{7F}\u{85}\u{9F}",
+            "\u{D7FF}\u{E000}\u{FFFD}",
+            "\u{10000}x",
+            "\u{0}",
+            "a\u{1}b",
+            "\u{1F}",
+            "\u{FFFE}",
+            "x\u{FFFF}",
+            "\u{FFFD}\u{FFFE}",
+            "\u{EFBF}",
+            "\u{FBFE}",
+        ];
+        for s in samples {
+            let want = s.chars().all(is_xml_char);
+            assert_eq!(check_chars(s).is_ok(), want, "{s:?}");
+        }
+        for cp in (0u32..0x800).chain(0xFFF0..0x10010) {
+            if let Some(c) = char::from_u32(cp) {
+                let s = format!("a{c}b");
+                assert_eq!(check_chars(&s).is_ok(), is_xml_char(c), "U+{cp:04X}");
+            }
+        }
+    }
+
+    #[test]
+    fn line_ends_are_normalised_with_or_without_carriage_returns() {
+        assert_eq!(normalize_eol("a\r\nb\rc\n"), "a\nb\nc\n");
+        assert_eq!(normalize_eol("no returns"), "no returns");
+    }
 }
