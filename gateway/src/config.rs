@@ -9,9 +9,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod signatures;
+
 use adapters::dvcqg::DvcqgConfig;
 use schemas::{AgencyId, MemberId};
 use serde::Deserialize;
+pub use signatures::{RevocationMode, SignaturePolicy, SignaturesConfig};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,76 +47,6 @@ pub struct Config {
     /// Digital signatures: trust store, CRLs, and the gateway's own signing key.
     #[serde(default)]
     pub signatures: SignaturesConfig,
-}
-
-/// Digital signatures.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SignaturesConfig {
-    /// Trusted root certificates: PEM files, or directories whose `*.pem` and
-    /// `*.crt` files are loaded. Several roots may be trusted at once (old and
-    /// re-issued national roots, the Government CA). Empty: no signature can verify.
-    pub trust_anchors: Vec<PathBuf>,
-    /// CRLs (PEM or DER): files, or directories whose `*.pem`, `*.crl` and `*.der`
-    /// files are loaded. Re-read every `crl_refresh`.
-    pub crls: Vec<PathBuf>,
-    /// How often the CRL files are re-read (an external job downloads them).
-    #[serde(with = "humantime_serde")]
-    pub crl_refresh: Duration,
-    /// `require`: every certificate below a root must be covered by a current CRL
-    /// of its issuer (fails closed); `best_effort`: check the CRLs there are.
-    pub revocation: RevocationMode,
-    /// How far in the future a signer's claimed signing time may be.
-    #[serde(with = "humantime_serde")]
-    pub max_clock_skew: Duration,
-    /// Procedures whose dossiers must be signed whoever sends them: exact codes, or
-    /// prefixes ending in `*` (`"2.*"`).
-    pub required_for_procedures: Vec<String>,
-    /// The gateway's own private key (PKCS#8 PEM), with which receipts are signed.
-    pub key: Option<PathBuf>,
-    /// The gateway's certificate chain (PEM, leaf first, no root).
-    pub certificate_chain: Option<PathBuf>,
-    /// The algorithm the gateway signs with (`ecdsa-sha256`, `rsa-pss-sha256`, ...);
-    /// the key's default when unset.
-    pub algorithm: Option<String>,
-}
-
-impl Default for SignaturesConfig {
-    fn default() -> Self {
-        Self {
-            trust_anchors: Vec::new(),
-            crls: Vec::new(),
-            crl_refresh: Duration::from_secs(300),
-            revocation: RevocationMode::Require,
-            max_clock_skew: Duration::from_secs(300),
-            required_for_procedures: Vec::new(),
-            key: None,
-            certificate_chain: None,
-            algorithm: None,
-        }
-    }
-}
-
-/// How revocation status is required.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RevocationMode {
-    /// A current CRL must cover every certificate below the root.
-    Require,
-    /// The CRLs that are loaded are checked; missing or stale ones are tolerated.
-    BestEffort,
-}
-
-/// Whether a member's dossiers must be signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignaturePolicy {
-    /// Unsigned dossiers are refused with 422 `signature_required`.
-    Required,
-    /// Unsigned dossiers are accepted (unless their procedure requires a
-    /// signature); signed ones are verified all the same.
-    #[default]
-    Optional,
 }
 
 /// The HTTP server.
@@ -493,62 +426,7 @@ impl Config {
             }
         }
 
-        let sig = &self.signatures;
-        for (id, agency) in &self.agencies {
-            if matches!(agency, AgencyConfig::Moit(c) if c.sign_requests) && sig.key.is_none() {
-                push(format!("agencies.{id}.sign_requests"), "needs the gateway's signing key (signatures.key)".into());
-            }
-        }
-        if sig.key.is_some() != sig.certificate_chain.is_some() {
-            push("signatures".into(), "give both key and certificate_chain, or neither".into());
-        }
-        if let Some(a) = &sig.algorithm {
-            if schemas::dsig::SignatureAlgorithm::from_name(a).is_none() {
-                push("signatures.algorithm".into(), format!("unknown algorithm {a}"));
-            }
-        }
-        if sig.crl_refresh.is_zero() {
-            push("signatures.crl_refresh".into(), "must be greater than 0".into());
-        }
-        for (j, p) in sig.required_for_procedures.iter().enumerate() {
-            let ok = match p.strip_suffix('*') {
-                Some(prefix) => prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'),
-                None => schemas::MaTTHC::parse(p).is_ok(),
-            };
-            if !ok {
-                push(
-                    format!("signatures.required_for_procedures[{j}]"),
-                    "must be a procedure code or a prefix ending in *".into(),
-                );
-            }
-        }
-        let needs_trust = !sig.required_for_procedures.is_empty()
-            || self.members.iter().any(|m| m.signature == SignaturePolicy::Required || !m.signers.is_empty());
-        if needs_trust && sig.trust_anchors.is_empty() {
-            push(
-                "signatures.trust_anchors".into(),
-                "signatures are required or signers are bound, so at least one trust anchor must be configured".into(),
-            );
-        }
-        for (i, m) in self.members.iter().enumerate() {
-            if m.signature == SignaturePolicy::Required && m.signers.is_empty() {
-                push(
-                    format!("members[{i}].signers"),
-                    "a member whose dossiers must be signed needs at least one signer".into(),
-                );
-            }
-            for (j, b) in m.signers.iter().enumerate() {
-                if b.subject.is_none() && b.organisation.is_none() && b.spki_sha256.is_none() {
-                    push(format!("members[{i}].signers[{j}]"), "give subject, organisation or spki_sha256".into());
-                }
-                if let Some(k) = &b.spki_sha256 {
-                    let k = k.replace(':', "");
-                    if k.len() != 64 || !k.bytes().all(|c| c.is_ascii_hexdigit()) {
-                        push(format!("members[{i}].signers[{j}].spki_sha256"), "must be 64 hexadecimal digits".into());
-                    }
-                }
-            }
-        }
+        signatures::validate(self, &mut push);
 
         if let Some(a) = &self.delivery.status_sync_agency {
             if !a.is_empty() && !self.agencies.contains_key(a) {
