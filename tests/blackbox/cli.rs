@@ -135,3 +135,74 @@ fn the_demo_runs_to_its_summary() {
     assert_eq!(figure("signature verified"), accepted + resent, "{stdout}");
     assert_eq!(figure("receipts signed, checked"), accepted + resent, "{stdout}");
 }
+
+#[test]
+fn verify_with_a_configuration_checks_the_member_binding_too() {
+    let pki = crate::dev_pki::dev_pki();
+    let dir = tempfile::tempdir().unwrap();
+    let subject = pki.entry("portal-hanoi")["subject"].as_str().unwrap().to_owned();
+    let hcm = pki.entry("portal-hcm")["spki_sha256"].as_str().unwrap().to_owned();
+    let config = dir.path().join("lienthong.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[members]]
+id = "portal-hanoi"
+role = "portal"
+token_sha256 = "{t1}"
+[[members.signers]]
+subject = "{subject}"
+
+[[members]]
+id = "portal-hcm"
+role = "portal"
+token_sha256 = "{t2}"
+[[members.signers]]
+spki_sha256 = "{hcm}"
+
+[signatures]
+trust_anchors = ["{roots}"]
+crls = ["{crls}"]
+"#,
+            t1 = gateway::auth::hash_token("a"),
+            t2 = gateway::auth::hash_token("b"),
+            roots = pki.roots().display(),
+            crls = pki.crls().display(),
+        ),
+    )
+    .unwrap();
+    let (key, _, chain) = pki.files("portal-hanoi");
+    let signed = dir.path().join("signed.xml");
+    let out = Command::new(bin())
+        .arg("sign")
+        .arg(repo_file("schemas/examples/khai-tu.xml"))
+        .arg("--key")
+        .arg(&key)
+        .arg("--chain")
+        .arg(&chain)
+        .arg("-o")
+        .arg(&signed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let verify = |member: &str| {
+        let out = Command::new(bin())
+            .arg("verify")
+            .arg(&signed)
+            .arg("--config")
+            .arg(&config)
+            .arg("--member")
+            .arg(member)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, text) = verify("portal-hanoi");
+    assert!(ok, "{text}");
+    assert!(text.contains("ok   the signer is bound to member portal-hanoi"), "{text}");
+    let (ok, text) = verify("portal-hcm");
+    assert!(!ok, "{text}");
+    assert!(text.contains("FAIL the signer is bound to member portal-hcm"), "{text}");
+    assert!(text.contains("result: INVALID (signer_not_bound)"), "{text}");
+}
