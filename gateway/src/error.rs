@@ -92,10 +92,19 @@ impl ApiError {
     }
 }
 
+/// The longest signature refusal message sent back, in characters.
+const MAX_QUOTED_MESSAGE: usize = 200;
+
 impl From<schemas::dsig::SigError> for ApiError {
     fn from(e: schemas::dsig::SigError) -> Self {
         let status = if e.is_malformed_input() { StatusCode::BAD_REQUEST } else { StatusCode::UNPROCESSABLE_ENTITY };
-        ApiError::new(status, e.code(), e.to_string())
+        // Messages may quote an algorithm URI from the request: keep them short.
+        let mut message = e.to_string();
+        if let Some((cut, _)) = message.char_indices().nth(MAX_QUOTED_MESSAGE) {
+            message.truncate(cut);
+            message.push('…');
+        }
+        ApiError::new(status, e.code(), message)
     }
 }
 
@@ -116,5 +125,21 @@ impl From<DossierError> for ApiError {
             }
             _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_dossier", "the dossier cannot be read"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_refusal_quoting_a_long_uri_is_cut_short() {
+        let long = format!("urn:x:{}", "a".repeat(10_000));
+        let e = ApiError::from(schemas::dsig::SigError::AlgorithmUnknown(long));
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.code, "signature_algorithm_unknown");
+        assert!(e.message.chars().count() <= MAX_QUOTED_MESSAGE + 1, "{}", e.message.len());
+        let xml = ApiError::from(schemas::dsig::SigError::Xml(schemas::C14nError::Doctype));
+        assert_eq!((xml.status, xml.code), (StatusCode::BAD_REQUEST, "xml_doctype_forbidden"));
     }
 }

@@ -168,7 +168,8 @@ fn verify_signature(
     match result {
         Ok(v) => {
             if let Some(v) = &v {
-                info!(signer = %v.signed_by.subject, algorithm = %v.signed_by.algorithm, format, "signature verified");
+                // The key fingerprint, not the subject: a subject may name a person.
+                info!(signer_key = %v.signed_by.spki_sha256, algorithm = %v.signed_by.algorithm, format, "signature verified");
             }
             Ok(v)
         }
