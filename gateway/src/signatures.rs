@@ -61,6 +61,10 @@ pub struct Signatures {
     skew: i64,
     required_procedures: Vec<String>,
     identity: Option<Arc<SigningIdentity>>,
+    /// Verifications in progress at once: parsing and canonicalising a hostile
+    /// document costs memory and CPU, so it runs off the async workers, a few
+    /// at a time.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Signatures {
@@ -109,6 +113,9 @@ impl Signatures {
             skew: i64::try_from(c.max_clock_skew.as_secs()).unwrap_or(300),
             required_procedures: c.required_for_procedures.clone(),
             identity,
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get).max(2),
+            )),
         })
     }
 
@@ -164,6 +171,24 @@ impl Signatures {
             signed_by: signed_by(&v.signer, v.algorithm, "xmldsig"),
             signed_octets: Some(v.signed_octets),
         }))
+    }
+
+    /// [`Signatures::verify`] on a blocking thread, at most as many at once as the
+    /// machine has cores; the async workers stay free for other requests.
+    pub async fn verify_off_thread(
+        self: Arc<Self>,
+        member: Member,
+        is_xml: bool,
+        jws: Option<String>,
+        body: bytes::Bytes,
+    ) -> Result<Result<Option<Verified>, SigError>, tokio::task::JoinError> {
+        // The semaphore is never closed, so acquiring only waits.
+        let permit = self.permits.clone().acquire_owned().await;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            self.verify(&member, is_xml, jws.as_deref(), &body)
+        })
+        .await
     }
 
     /// Whether a dossier of `procedure` from `member` must be signed.

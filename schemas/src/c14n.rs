@@ -40,7 +40,9 @@ pub use tree::{Document, NodeId, NodeKind};
 pub const MAX_DEPTH: usize = 256;
 /// The most nodes (elements, attributes, namespace declarations, text, comments,
 /// processing instructions) a document may have.
-pub const MAX_NODES: usize = 1 << 20;
+pub const MAX_NODES: usize = 1 << 18;
+/// The most entries an InclusiveNamespaces PrefixList may have.
+pub const MAX_PREFIX_LIST: usize = 32;
 
 /// URI of Canonical XML 1.0 without comments.
 pub const C14N_URI: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
@@ -86,7 +88,13 @@ impl Algorithm {
     /// separated by whitespace); ignored by Canonical XML 1.0.
     pub fn with_prefix_list(mut self, list: &str) -> Self {
         if let Self::Exclusive { inclusive_prefixes, .. } = &mut self {
-            *inclusive_prefixes = list.split_ascii_whitespace().map(str::to_owned).collect();
+            let mut prefixes: Vec<String> = Vec::new();
+            for p in list.split_ascii_whitespace() {
+                if !prefixes.iter().any(|q| q == p) {
+                    prefixes.push(p.to_owned());
+                }
+            }
+            *inclusive_prefixes = prefixes;
         }
         self
     }
@@ -142,6 +150,12 @@ pub enum C14nError {
     /// More than one element carries the ID being looked up.
     #[error("more than one element has the ID {0:?}")]
     DuplicateId(String),
+    /// The canonical form would exceed the budget given to
+    /// [`Document::canonicalize_bounded`] (exclusive canonicalisation repeats a
+    /// namespace declaration on every element that uses it, so a small hostile
+    /// document can have an enormous canonical form).
+    #[error("the canonical form exceeds {0} bytes")]
+    OutputTooLarge(usize),
     /// The algorithm URI is not one of the four supported ones.
     #[error("unsupported canonicalisation algorithm {0:?}")]
     UnknownAlgorithm(String),

@@ -12,7 +12,9 @@ pub use alg::{DigestAlgorithm, KeyFamily, SignatureAlgorithm, SIGNATURE_ALGORITH
 pub use error::SigError;
 pub use profile::{parse_signature, SignatureInfo};
 pub use sign::{sign_xml, ReferenceStyle, SignError, XmlSignOptions};
-pub use verify::{verify_xml, verify_xml_traced, Step, VerifiedXml, VerifyOptions};
+pub use verify::{
+    verify_xml, verify_xml_traced, Step, VerifiedXml, VerifyOptions, MAX_CERTIFICATES, MAX_CERTIFICATE_BYTES,
+};
 
 pub(crate) use verify::split_chain;
 

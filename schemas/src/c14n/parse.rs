@@ -25,7 +25,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Document, C14nError> {
     };
     std::str::from_utf8(body).map_err(|_| C14nError::Encoding)?;
     let mut b = Builder {
-        doc: Document { nodes: Vec::new(), root: NodeId(0) },
+        doc: Document { nodes: Vec::new(), root: NodeId(0), input_len: body.len() },
         open: vec![NodeId(0)],
         scope: HashMap::new(),
         declared: Vec::new(),

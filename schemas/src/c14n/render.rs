@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::tree::{Attr, Data, Document, Element, NodeId};
-use super::{escape, exclusive, inclusive, Algorithm};
+use super::{escape, exclusive, inclusive, Algorithm, C14nError};
 
 /// Namespace bindings with undo: prefix (`""` for the default) to URI.
 #[derive(Debug, Default)]
@@ -75,8 +75,35 @@ impl Document {
 
     /// As [`Document::canonicalize`], appending to `out`.
     pub fn canonicalize_into(&self, node: NodeId, exclude: Option<NodeId>, alg: &Algorithm, out: &mut Vec<u8>) {
+        // Without a budget the walk cannot fail.
+        let _ = self.render(node, exclude, alg, out, usize::MAX);
+    }
+
+    /// As [`Document::canonicalize`], but refused with
+    /// [`C14nError::OutputTooLarge`] as soon as the output passes `limit` bytes:
+    /// for documents from untrusted senders.
+    pub fn canonicalize_bounded(
+        &self,
+        node: NodeId,
+        exclude: Option<NodeId>,
+        alg: &Algorithm,
+        limit: usize,
+    ) -> Result<Vec<u8>, C14nError> {
+        let mut out = Vec::new();
+        self.render(node, exclude, alg, &mut out, limit)?;
+        Ok(out)
+    }
+
+    fn render(
+        &self,
+        node: NodeId,
+        exclude: Option<NodeId>,
+        alg: &Algorithm,
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), C14nError> {
         if node.index() >= self.nodes.len() {
-            return;
+            return Ok(());
         }
         let mut in_scope = Scope::default();
         let mut rendered = Scope::default();
@@ -94,6 +121,9 @@ impl Document {
         let whole = node == self.document();
         let mut stack = vec![Step::Open(node)];
         while let Some(step) = stack.pop() {
+            if out.len() > limit {
+                return Err(C14nError::OutputTooLarge(limit));
+            }
             let id = match step {
                 Step::Close { id, in_scope: s, rendered: r } => {
                     if let Some(e) = self.element(id) {
@@ -156,6 +186,10 @@ impl Document {
                 }
             }
         }
+        if out.len() > limit {
+            return Err(C14nError::OutputTooLarge(limit));
+        }
+        Ok(())
     }
 }
 

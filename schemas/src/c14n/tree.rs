@@ -111,6 +111,8 @@ pub(super) struct Node {
 pub struct Document {
     pub(super) nodes: Vec<Node>,
     pub(super) root: NodeId,
+    /// Length of the parsed input, in bytes.
+    pub(super) input_len: usize,
 }
 
 impl Document {
@@ -128,6 +130,11 @@ impl Document {
             Data::Element(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// The length in bytes of the input the document was parsed from.
+    pub fn input_len(&self) -> usize {
+        self.input_len
     }
 
     /// The document node: the apex for a whole document, as `URI=""` selects it.

@@ -14,7 +14,7 @@ use base64::Engine;
 
 use super::alg::{DigestAlgorithm, SignatureAlgorithm};
 use super::{SigError, DSIG_NS};
-use crate::c14n::{Algorithm, Document, NodeId, NodeKind};
+use crate::c14n::{Algorithm, Document, NodeId, NodeKind, MAX_PREFIX_LIST};
 
 /// URI of the enveloped-signature transform.
 pub const ENVELOPED_URI: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -221,8 +221,12 @@ fn c14n_method(doc: &Document, el: NodeId, as_transform: bool) -> Result<Option<
     match (&alg, params.as_slice()) {
         (_, []) => Ok(Some(alg)),
         (Algorithm::Exclusive { .. }, [p]) if doc.name(*p) == Some((EXC_C14N_NS, "InclusiveNamespaces")) => {
-            let list = doc.attribute(*p, "", "PrefixList").unwrap_or_default().to_owned();
-            Ok(Some(alg.with_prefix_list(&list)))
+            let list = doc.attribute(*p, "", "PrefixList").unwrap_or_default();
+            // Each entry is looked at for every element: a long list is a denial of service.
+            if list.split_ascii_whitespace().count() > MAX_PREFIX_LIST {
+                return Err(SigError::Malformed(format!("a PrefixList may name at most {MAX_PREFIX_LIST} prefixes")));
+            }
+            Ok(Some(alg.with_prefix_list(list)))
         }
         _ => Err(SigError::Malformed(format!(
             "unexpected parameters of the canonicalisation {}",

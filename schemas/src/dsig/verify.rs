@@ -92,7 +92,8 @@ pub fn verify_xml_traced(
     let (leaf, intermediates) = t.step("the signer's certificate is carried", split_chain(&info.certificates))?;
     t.note(&format!("signer {} (key {})", leaf.subject, key_name(&leaf)));
     let key = t.step("the signer's key is strong enough", leaf.key.clone())?;
-    let signed_info = doc.canonicalize(info.signed_info, None, &info.c14n);
+    let signed_info =
+        t.step("SignedInfo canonicalises within bounds", bounded(&doc, info.signed_info, None, &info.c14n))?;
     t.step(
         "the signature value verifies over SignedInfo",
         key.verify(info.method, &signed_info, &info.signature_value),
@@ -116,9 +117,35 @@ fn key_name(c: &CertInfo) -> String {
     c.key.as_ref().map(|k| k.describe()).unwrap_or_else(|e| e.code().to_owned())
 }
 
+/// The most certificates a signature may carry (leaf and intermediates): each
+/// one more is work for the path builder.
+pub const MAX_CERTIFICATES: usize = 8;
+/// The largest carried certificate, in bytes of DER.
+pub const MAX_CERTIFICATE_BYTES: usize = 16 * 1024;
+
+/// The canonical form may be at most this many times the input, plus
+/// [`C14N_SLACK`] bytes: escaping grows text at most six-fold, and exclusive
+/// canonicalisation can repeat a namespace declaration on every element, which
+/// a hostile document uses to turn kilobytes into gigabytes.
+const C14N_FACTOR: usize = 8;
+/// See [`C14N_FACTOR`].
+const C14N_SLACK: usize = 64 * 1024;
+
+/// Canonicalises within the budget of [`C14N_FACTOR`].
+fn bounded(
+    doc: &Document,
+    node: crate::c14n::NodeId,
+    exclude: Option<crate::c14n::NodeId>,
+    alg: &crate::c14n::Algorithm,
+) -> Result<Vec<u8>, SigError> {
+    let limit = doc.input_len().saturating_mul(C14N_FACTOR).saturating_add(C14N_SLACK);
+    doc.canonicalize_bounded(node, exclude, alg, limit)
+        .map_err(|_| SigError::Malformed(format!("the canonical form exceeds {limit} bytes")))
+}
+
 /// The canonical referenced content, checked against its digest.
 fn digest(doc: &Document, info: &SignatureInfo) -> Result<Vec<u8>, SigError> {
-    let octets = doc.canonicalize(info.referenced, Some(info.signature), &info.reference_c14n);
+    let octets = bounded(doc, info.referenced, Some(info.signature), &info.reference_c14n)?;
     let computed = info.digest.digest(&octets);
     // The digest is public (it is in the document); no constant-time comparison needed.
     if computed != info.digest_value {
@@ -132,6 +159,14 @@ fn digest(doc: &Document, info: &SignatureInfo) -> Result<Vec<u8>, SigError> {
 pub(crate) fn split_chain(ders: &[Vec<u8>]) -> Result<(CertInfo, Vec<CertificateDer<'static>>), SigError> {
     if ders.is_empty() {
         return Err(SigError::NoCertificate);
+    }
+    if ders.len() > MAX_CERTIFICATES {
+        return Err(SigError::CertificateMalformed(format!("more than {MAX_CERTIFICATES} certificates are carried")));
+    }
+    if ders.iter().any(|d| d.len() > MAX_CERTIFICATE_BYTES) {
+        return Err(SigError::CertificateMalformed(format!(
+            "a carried certificate is larger than {MAX_CERTIFICATE_BYTES} bytes"
+        )));
     }
     let infos = ders.iter().map(|d| CertInfo::parse(d)).collect::<Result<Vec<_>, _>>()?;
     let leaves: Vec<usize> = (0..infos.len())

@@ -192,10 +192,14 @@ impl TrustStore {
     }
 
     /// Reads CRLs (PEM or DER) from files or directories and replaces the loaded
-    /// ones; on any error the previous CRLs stay in force. Returns how many were
-    /// loaded.
+    /// ones; on any error the previous CRLs stay in force. Of several CRLs of one
+    /// issuer (a download job keeping old files beside new ones), only the newest
+    /// (highest CRL number, then latest thisUpdate) is kept: the path builder
+    /// would otherwise use whichever it met first, perhaps one from before a
+    /// revocation. Returns how many are in force.
     pub fn reload_crls(&self, paths: &[PathBuf]) -> Result<usize, TrustStoreError> {
-        let mut crls = Vec::new();
+        type Newest = (CertRevocationList<'static>, i64, (Option<x509_parser::num_bigint::BigUint>, i64));
+        let mut by_issuer: HashMap<Vec<u8>, Newest> = HashMap::new();
         for file in expand(paths, &["pem", "crl", "der"])? {
             let bytes = std::fs::read(&file).map_err(|source| TrustStoreError::Io { path: file.clone(), source })?;
             let ders: Vec<Vec<u8>> = if bytes.starts_with(b"-----") {
@@ -209,13 +213,19 @@ impl TrustStore {
             for der in ders {
                 let crl = OwnedCertRevocationList::from_der(&der)
                     .map_err(|e| TrustStoreError::Invalid { path: file.clone(), reason: format!("{e:?}") })?;
-                let next = x509_parser::parse_x509_crl(&der)
-                    .ok()
-                    .and_then(|(_, c)| c.next_update())
-                    .map_or(i64::MAX, |t| t.timestamp());
-                crls.push((CertRevocationList::from(crl), next));
+                let (_, parsed) = x509_parser::parse_x509_crl(&der)
+                    .map_err(|e| TrustStoreError::Invalid { path: file.clone(), reason: e.to_string() })?;
+                let next = parsed.next_update().map_or(i64::MAX, |t| t.timestamp());
+                let age = (parsed.crl_number().cloned(), parsed.last_update().timestamp());
+                let issuer = parsed.issuer().as_raw().to_vec();
+                let newer = by_issuer.get(&issuer).is_none_or(|(_, _, kept)| age > *kept);
+                if newer {
+                    by_issuer.insert(issuer, (CertRevocationList::from(crl), next, age));
+                }
             }
         }
+        let crls: Vec<(CertRevocationList<'static>, i64)> =
+            by_issuer.into_values().map(|(crl, next, _)| (crl, next)).collect();
         let n = crls.len();
         self.set_crls(crls);
         Ok(n)
