@@ -126,14 +126,13 @@ pub(super) fn validate(config: &Config, push: &mut impl FnMut(String, String)) {
             );
         }
         for (j, b) in m.signers.iter().enumerate() {
-            if b.subject.is_none() && b.organisation.is_none() && b.spki_sha256.is_none() {
-                push(format!("members[{i}].signers[{j}]"), "give subject, organisation or spki_sha256".into());
-            }
-            if let Some(k) = &b.spki_sha256 {
-                let k = k.replace(':', "");
-                if k.len() != 64 || !k.bytes().all(|c| c.is_ascii_hexdigit()) {
-                    push(format!("members[{i}].signers[{j}].spki_sha256"), "must be 64 hexadecimal digits".into());
-                }
+            // A field that does not validate would match nobody: say so here.
+            for p in b.validate().err().unwrap_or_default() {
+                let at = match p.field {
+                    Some(field) => format!("members[{i}].signers[{j}].{field}"),
+                    None => format!("members[{i}].signers[{j}]"),
+                };
+                push(at, p.message);
             }
         }
     }
@@ -179,5 +178,25 @@ mod tests {
             assert!(got.iter().any(|p| p.starts_with(want)), "{want} not in {got:?}");
         }
         assert_eq!(got.len(), 6, "{got:?}");
+    }
+
+    #[test]
+    fn a_signer_subject_must_be_an_rfc4514_name() {
+        let trust = "[signatures]\ntrust_anchors = [\"r\"]\n";
+        for bad in ["", "portal-hanoi", "CN", "XX=portal-hanoi", "CN=portal-hanoi\\\\", "CN=a;O=b"] {
+            let got = problems(&format!("{MEMBER}[[members.signers]]\nsubject = \"{bad}\"\n{trust}"));
+            assert_eq!(got.len(), 1, "{bad:?}: {got:?}");
+            assert!(got[0].starts_with("members[0].signers[0].subject: not an RFC 4514"), "{bad:?}: {got:?}");
+        }
+        let got = problems(&format!(
+            "{MEMBER}[[members.signers]]\norganisation = \"UBND\"\n[[members.signers]]\nsubject = \"CN\"\norganisation = \"\"\n{trust}"
+        ));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("members[0].signers[1].subject:"), "{got:?}");
+        assert!(got[1].starts_with("members[0].signers[1].organisation:"), "{got:?}");
+        for good in ["CN=portal-hanoi,O=UBND Thành phố Hà Nội,C=VN", "cn=portal-hanoi, 2.5.4.10=UBND , C=VN"] {
+            let ok = format!("{MEMBER}[[members.signers]]\nsubject = \"{good}\"\n{trust}");
+            assert_eq!(problems(&ok), Vec::<String>::new(), "{good:?}");
+        }
     }
 }

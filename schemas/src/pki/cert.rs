@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey as X509Key;
 
-use super::name;
+use super::name::{self, Dn};
 use crate::dsig::{KeyFamily, SigError, SignatureAlgorithm};
 
 const OID_P256: &str = "1.2.840.10045.3.1.7";
@@ -85,11 +85,16 @@ impl PublicKey {
 pub struct CertInfo {
     /// The certificate, DER.
     pub der: Vec<u8>,
-    /// Subject, RFC 4514, most specific RDN first.
+    /// Subject, RFC 4514, most specific RDN first: for display (the binding
+    /// compares [`CertInfo::subject_dn`]).
     pub subject: String,
+    /// Subject as read from the DER name: RDNs most specific first, types by OID,
+    /// values exactly as encoded. What a member's binding by subject compares.
+    pub subject_dn: Dn,
     /// Issuer, RFC 4514.
     pub issuer: String,
-    /// The subject's organisation (`O`), if any.
+    /// The subject's organisation (the first `O`), if any, for display (a binding
+    /// by organisation requires the subject to have exactly one `O`).
     pub organisation: Option<String>,
     /// The subject's common name (`CN`), if any.
     pub common_name: Option<String>,
@@ -126,9 +131,11 @@ impl CertInfo {
         };
         let is_ca = cert.is_ca();
         let spki = cert.public_key();
+        let subject_dn = Dn::from_x509(cert.subject());
         Ok(Self {
             der: der.to_vec(),
-            subject: name::rfc4514(cert.subject()),
+            subject: subject_dn.to_string(),
+            subject_dn,
             issuer: name::rfc4514(cert.issuer()),
             organisation: name::first(cert.subject(), "2.5.4.10"),
             common_name: name::first(cert.subject(), "2.5.4.3"),
