@@ -10,7 +10,7 @@ use schemas::c14n::Algorithm;
 use schemas::dsig::{sign_xml, ReferenceStyle, XmlSignOptions};
 use schemas::pki::SigningIdentity;
 
-use crate::dev_pki::DevPki;
+use crate::dev_pki::{dev_pki, DevPki};
 use crate::support::*;
 
 mod accepted;
@@ -39,6 +39,27 @@ pub(crate) fn signing_options(pki: &DevPki, portal_policy: &str) -> Options {
         ),
         ..Options::default()
     }
+}
+
+/// A gateway started with [`signing_options`], with what it needs kept alive
+/// (fields drop in order: the gateway first, its directory last).
+pub(crate) struct SignedGateway {
+    pub(crate) gw: GatewayProcess,
+    pub(crate) api: Api,
+    pub(crate) sim: adapters::dvcqg::DvcqgSimulator,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) pki: DevPki,
+}
+
+/// Starts a gateway that verifies signatures, with portal-h29's `signature`
+/// policy `portal_policy`.
+pub(crate) async fn signed_gateway(portal_policy: &str) -> SignedGateway {
+    let pki = dev_pki();
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &signing_options(&pki, portal_policy))).await;
+    let api = Api::new(&gw.url);
+    SignedGateway { gw, api, sim, dir, pki }
 }
 
 pub(crate) fn identity(pki: &DevPki, name: &str) -> SigningIdentity {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use schemas::dsig::ReferenceStyle;
 
-use super::{identity, sign, signing_options, submit_jws};
-use crate::dev_pki::{dev_pki, DevPki};
+use super::{identity, sign, signed_gateway, submit_jws, SignedGateway};
+use crate::dev_pki::DevPki;
 use crate::support::*;
 
 /// Signs with the independent xmlsec1 from a template appended to the root.
@@ -62,11 +62,7 @@ print("ok", header["alg"])
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_dossiers_are_accepted_and_receipts_are_signed() {
-    let pki = dev_pki();
-    let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &signing_options(&pki, "required"))).await;
-    let api = Api::new(&gw.url);
+    let SignedGateway { gw: _gw, api, sim: _sim, dir, pki } = signed_gateway("required").await;
 
     // XML signed by the gateway's own signer, with a reference to the root's Id.
     let xml = sign(&pki, "portal-hanoi", &xml_dossier("000.00.31.H29-261122-0101"), ReferenceStyle::RootId);
@@ -142,11 +138,7 @@ async fn signed_dossiers_are_accepted_and_receipts_are_signed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_xml_receipt_carries_the_gateways_xml_signature_that_xmlsec1_verifies() {
-    let pki = dev_pki();
-    let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &signing_options(&pki, "optional"))).await;
-    let api = Api::new(&gw.url);
+    let SignedGateway { gw: _gw, api, sim: _sim, dir, pki } = signed_gateway("optional").await;
     let xml = sign(&pki, "portal-hanoi", &xml_dossier("000.00.31.H29-261122-0301"), ReferenceStyle::WholeDocument);
     let r = api
         .http

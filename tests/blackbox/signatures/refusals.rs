@@ -3,8 +3,7 @@
 
 use schemas::dsig::ReferenceStyle;
 
-use super::{identity, sign, signing_options, submit_jws};
-use crate::dev_pki::dev_pki;
+use super::{identity, sign, signed_gateway, submit_jws, SignedGateway};
 use crate::support::*;
 
 /// A signed XML dossier with one edit applied to its text.
@@ -15,11 +14,7 @@ fn edited(xml: &str, from: &str, to: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_signature_refusal_has_its_code_a_metric_and_stores_nothing() {
-    let pki = dev_pki();
-    let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &signing_options(&pki, "required"))).await;
-    let api = Api::new(&gw.url);
+    let SignedGateway { gw, api, sim: _sim, dir: _dir, pki } = signed_gateway("required").await;
 
     let base = xml_dossier("000.00.31.H29-261122-0201");
     let good = sign(&pki, "portal-hanoi", &base, ReferenceStyle::WholeDocument);
