@@ -19,12 +19,14 @@ mod event;
 mod fields;
 mod json;
 pub mod jws;
+pub mod lifecycle;
 mod normalize;
 mod payload;
 pub mod pki;
 mod raw;
 mod status;
 mod time;
+pub mod timeliness;
 mod xml;
 
 pub use c14n::C14nError;
@@ -32,8 +34,10 @@ pub use codes::{AgencyId, CodeError, MaHoSo, MaTTHC, MemberId};
 pub use dossier::{mask, Attachment, Channel, Dossier, Fee, Owner, SubjectKind};
 pub use error::{FieldError, FieldErrorKind, ParseError, ValidationErrors};
 pub use event::StatusEvent;
+pub use event::{EventError, EVENT_FIELDS};
 pub use fields::{table, FieldKind, FieldSpec, FEE_FIELDS, FIELDS, FILE_FIELDS, PAYLOAD_FIELDS, TABLES};
 pub use json::parse_json;
+pub use lifecycle::{LifecycleError, Progress, Reporter, Transition};
 pub use normalize::normalize;
 pub use payload::{
     Address, BirthRegistration, BusinessLine, BusinessRegistration, CivilStatus, DeathRegistration, EnterpriseType,
@@ -42,6 +46,7 @@ pub use payload::{
 pub use raw::{RawDossier, RawItem, RawObject, RawValue};
 pub use status::TrangThaiHoSo;
 pub use time::{DateError, VnDateTime, VN_TZ};
+pub use timeliness::{Schedule, Timeliness};
 pub use xml::{parse_xml, XML_NAMESPACE};
 
 /// Parses a JSON dossier and normalises it into the canonical model.
