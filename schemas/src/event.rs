@@ -18,14 +18,15 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{FieldError, FieldErrorKind, ParseError, ValidationErrors};
-use crate::fields::{self, FieldKind, FieldSpec, MAX_LIST_ITEMS};
+use crate::fields::{FieldKind, FieldSpec, MAX_LIST_ITEMS};
+use crate::json::ObjectSeed;
 use crate::normalize::{check_object, opt};
-use crate::raw::{self, RawObject, RawValue};
+use crate::raw::{self, RawObject};
 use crate::{MaHoSo, TrangThaiHoSo, VnDateTime};
 
 /// A step in a dossier's processing, whoever reported it.
@@ -98,7 +99,8 @@ impl StatusEvent {
     pub fn from_dvcqg_json(body: &[u8]) -> Result<Self, EventError> {
         let mut de = serde_json::Deserializer::from_slice(body);
         let mut problems = Vec::new();
-        let obj = ItemSeed { path: "", problems: &mut problems }.deserialize(&mut de).map_err(malformed)?;
+        let mut obj = RawObject::new();
+        item_seed(&mut problems, &mut obj).deserialize(&mut de).map_err(malformed)?;
         de.end().map_err(malformed)?;
         build(&obj, "", problems).map_err(|e| ValidationErrors(e).into())
     }
@@ -137,7 +139,8 @@ impl StatusEvent {
     /// received bytes; every other rule is the same.
     pub fn from_dvcqg_value(value: &serde_json::Value) -> Result<Self, EventError> {
         let mut problems = Vec::new();
-        let obj = ItemSeed { path: "", problems: &mut problems }.deserialize(value).map_err(malformed)?;
+        let mut obj = RawObject::new();
+        item_seed(&mut problems, &mut obj).deserialize(value).map_err(malformed)?;
         build(&obj, "", problems).map_err(|e| ValidationErrors(e).into())
     }
 
@@ -214,46 +217,9 @@ fn build(obj: &RawObject, path: &str, mut errors: Vec<FieldError>) -> Result<Sta
     })
 }
 
-/// Reads one item object into raw fields, recording unknown and repeated keys.
-struct ItemSeed<'a> {
-    path: &'a str,
-    problems: &'a mut Vec<FieldError>,
-}
-
-impl<'de> DeserializeSeed<'de> for ItemSeed<'_> {
-    type Value = RawObject;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawObject, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemSeed<'_> {
-    type Value = RawObject;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a processing-history object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
-        let mut out = RawObject::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let path = format!("{}{}", self.path, key);
-            let Some(spec) = fields::find(EVENT_FIELDS, &key) else {
-                self.problems.push(FieldError::new(path, FieldErrorKind::Unknown, "not a field of this object"));
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            if out.contains_key(spec.name) {
-                self.problems.push(FieldError::new(path, FieldErrorKind::Duplicate, "appears more than once"));
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            if let Some(v) = map.next_value::<Scalar>()?.0 {
-                out.insert(spec.name, RawValue::Text(v));
-            }
-        }
-        Ok(out)
-    }
+/// Reads one processing-history object, as the dossier dialect reads its objects.
+fn item_seed<'a>(problems: &'a mut Vec<FieldError>, out: &'a mut RawObject) -> ObjectSeed<'a> {
+    ObjectSeed { table: EVENT_FIELDS, path: String::new(), problems, out }
 }
 
 /// Reads a list of items, each with its index as path prefix.
@@ -279,52 +245,17 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
         let mut items = Vec::new();
         loop {
             let path = format!("[{}].", items.len());
-            let Some(item) = seq.next_element_seed(ItemSeed { path: &path, problems: self.problems })? else {
+            let mut item = RawObject::new();
+            let seed = ObjectSeed { table: EVENT_FIELDS, path, problems: self.problems, out: &mut item };
+            if seq.next_element_seed(seed)?.is_none() {
                 break;
-            };
+            }
             items.push(item);
             if items.len() > MAX_LIST_ITEMS {
                 return Err(serde::de::Error::custom(format!("the list holds more than {MAX_LIST_ITEMS} items")));
             }
         }
         Ok(items)
-    }
-}
-
-/// A scalar field: a string, or a number taken as its text; `null` is absent.
-struct Scalar(Option<String>);
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar(Some(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
-        Ok(Scalar(Some(v)))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
-        Ok(Scalar(Some(v.to_string())))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
-        Ok(Scalar(Some(v.to_string())))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
-        Ok(Scalar(Some(v.to_string())))
-    }
-    fn visit_unit<E>(self) -> Result<Scalar, E> {
-        Ok(Scalar(None))
     }
 }
 

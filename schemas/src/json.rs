@@ -25,12 +25,13 @@ pub fn parse_json(body: &[u8]) -> Result<RawDossier, ParseError> {
     Ok(raw)
 }
 
-/// Reads one object whose fields are given by `table` into `out`.
-struct ObjectSeed<'a> {
-    table: &'static [FieldSpec],
-    path: String,
-    problems: &'a mut Vec<FieldError>,
-    out: &'a mut RawObject,
+/// Reads one object whose fields are given by `table` into `out`, recording
+/// unknown and repeated keys in `problems` under paths prefixed with `path`.
+pub(crate) struct ObjectSeed<'a> {
+    pub(crate) table: &'static [FieldSpec],
+    pub(crate) path: String,
+    pub(crate) problems: &'a mut Vec<FieldError>,
+    pub(crate) out: &'a mut RawObject,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
