@@ -95,6 +95,22 @@ impl EventError {
 }
 
 impl StatusEvent {
+    /// An event with only its dossier, state and time; every other field empty.
+    pub fn new(dossier: MaHoSo, status: TrangThaiHoSo, at: VnDateTime) -> Self {
+        Self {
+            dossier,
+            status,
+            at,
+            handler: None,
+            handler_title: None,
+            department: None,
+            content: None,
+            started_at: None,
+            step_due_at: None,
+            new_due_at: None,
+        }
+    }
+
     /// Parses one DVCQG processing-history item (a JSON object).
     pub fn from_dvcqg_json(body: &[u8]) -> Result<Self, EventError> {
         let mut de = serde_json::Deserializer::from_slice(body);

@@ -121,18 +121,11 @@ mod tests {
     }
 
     fn ev(code: u8, at: &str) -> StatusEvent {
-        StatusEvent {
-            dossier: MaHoSo::parse("000.00.31.H29-261122-0001").unwrap(),
-            status: TrangThaiHoSo::from_code(code).unwrap(),
-            at: t(at),
-            handler: None,
-            handler_title: None,
-            department: None,
-            content: None,
-            started_at: None,
-            step_due_at: None,
-            new_due_at: None,
-        }
+        StatusEvent::new(
+            MaHoSo::parse("000.00.31.H29-261122-0001").unwrap(),
+            TrangThaiHoSo::from_code(code).unwrap(),
+            t(at),
+        )
     }
 
     fn moving(code: u8, at: &str, due: &str) -> StatusEvent {

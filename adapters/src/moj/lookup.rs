@@ -95,16 +95,12 @@ mod tests {
 
     fn event(status: TrangThaiHoSo, at: &str, due: Option<&str>) -> StatusEvent {
         StatusEvent {
-            dossier: MaHoSo::parse("000.00.31.H29-261122-0001").unwrap(),
-            status,
-            at: VnDateTime::parse(at).unwrap(),
-            handler: None,
-            handler_title: None,
-            department: None,
-            content: None,
-            started_at: None,
-            step_due_at: None,
             new_due_at: due.map(|d| VnDateTime::parse(d).unwrap()),
+            ..StatusEvent::new(
+                MaHoSo::parse("000.00.31.H29-261122-0001").unwrap(),
+                status,
+                VnDateTime::parse(at).unwrap(),
+            )
         }
     }
 

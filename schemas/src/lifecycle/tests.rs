@@ -12,16 +12,10 @@ fn at(s: &str) -> VnDateTime {
 
 fn ev(code: u8, when: &str) -> StatusEvent {
     StatusEvent {
-        dossier: MaHoSo::parse("000.00.31.H29-261122-0001").unwrap(),
-        status: S::from_code(code).unwrap(),
-        at: at(when),
         handler: Some("Nguyễn Văn Bình".into()),
-        handler_title: None,
         department: Some("Phòng Tư pháp".into()),
         content: Some(format!("bước {code}")),
-        started_at: None,
-        step_due_at: None,
-        new_due_at: None,
+        ..StatusEvent::new(MaHoSo::parse("000.00.31.H29-261122-0001").unwrap(), S::from_code(code).unwrap(), at(when))
     }
 }
 
