@@ -60,6 +60,21 @@ print("ok", header["alg"])
     }
 }
 
+/// `lienthong verify FILE` against the dev roots and CRLs: whether it passed, and
+/// its explanation.
+fn verify_offline(pki: &DevPki, file: &Path) -> (bool, String) {
+    let out = Command::new(bin())
+        .arg("verify")
+        .arg(file)
+        .arg("--trust")
+        .arg(pki.roots())
+        .arg("--crls")
+        .arg(pki.crls())
+        .output()
+        .expect("lienthong verify runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_dossiers_are_accepted_and_receipts_are_signed() {
     let SignedGateway { gw: _gw, api, sim: _sim, dir, pki } = signed_gateway("required").await;
@@ -110,17 +125,8 @@ async fn signed_dossiers_are_accepted_and_receipts_are_signed() {
     let receipt_file = dir.path().join("receipt.json");
     std::fs::write(&receipt_file, &receipt_body).unwrap();
     std::fs::write(dir.path().join("receipt.json.jws"), &receipt_jws).unwrap();
-    let out = Command::new(bin())
-        .arg("verify")
-        .arg(&receipt_file)
-        .arg("--trust")
-        .arg(pki.roots())
-        .arg("--crls")
-        .arg(pki.crls())
-        .output()
-        .expect("lienthong verify runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = verify_offline(&pki, &receipt_file);
+    assert!(ok, "{text}");
     assert!(text.contains("CN=lienthong-gateway"), "{text}");
     assert!(text.contains("result: VALID"), "{text}");
 
@@ -159,14 +165,18 @@ async fn an_xml_receipt_carries_the_gateways_xml_signature_that_xmlsec1_verifies
     std::fs::write(&file, &receipt).unwrap();
 
     // xmlsec1, trusting only the Government CA that issued the gateway's certificate.
-    let out = Command::new("xmlsec1")
-        .arg("--verify")
-        .arg("--trusted-pem")
-        .arg(pki.path("roots/government-ca.pem"))
-        .arg(&file)
-        .output()
-        .expect("run xmlsec1");
-    assert!(out.status.success(), "xmlsec1: {}", String::from_utf8_lossy(&out.stderr));
+    let xmlsec1 = |f: &Path| {
+        let out = Command::new("xmlsec1")
+            .arg("--verify")
+            .arg("--trusted-pem")
+            .arg(pki.path("roots/government-ca.pem"))
+            .arg(f)
+            .output()
+            .expect("run xmlsec1");
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, stderr) = xmlsec1(&file);
+    assert!(ok, "xmlsec1: {stderr}");
     // ... and refuses it once altered.
     let altered = dir.path().join("altered.xml");
     std::fs::write(
@@ -174,38 +184,13 @@ async fn an_xml_receipt_carries_the_gateways_xml_signature_that_xmlsec1_verifies
         receipt.replace("000.00.31.H29-261122-0301</DossierCode>", "000.00.31.H29-261122-0302</DossierCode>"),
     )
     .unwrap();
-    let out = Command::new("xmlsec1")
-        .arg("--verify")
-        .arg("--trusted-pem")
-        .arg(pki.path("roots/government-ca.pem"))
-        .arg(&altered)
-        .output()
-        .expect("run xmlsec1");
-    assert!(!out.status.success(), "xmlsec1 must refuse an altered receipt");
+    assert!(!xmlsec1(&altered).0, "xmlsec1 must refuse an altered receipt");
 
     // `lienthong verify` agrees, step by step.
-    let out = Command::new(bin())
-        .arg("verify")
-        .arg(&file)
-        .arg("--trust")
-        .arg(pki.roots())
-        .arg("--crls")
-        .arg(pki.crls())
-        .output()
-        .expect("lienthong verify runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("result: VALID"), "{text}");
-    let out = Command::new(bin())
-        .arg("verify")
-        .arg(&altered)
-        .arg("--trust")
-        .arg(pki.roots())
-        .arg("--crls")
-        .arg(pki.crls())
-        .output()
-        .expect("lienthong verify runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
+    let (ok, text) = verify_offline(&pki, &file);
+    assert!(ok && text.contains("result: VALID"), "{text}");
+    let (ok, text) = verify_offline(&pki, &altered);
+    assert!(!ok, "{text}");
     assert!(text.contains("FAIL the content matches its digest"), "{text}");
     assert!(text.contains("result: INVALID (signature_digest_mismatch)"), "{text}");
 }
