@@ -10,7 +10,8 @@ use gateway::demo::Simulators;
 
 use crate::support::*;
 
-fn config(dir: &Path, sims: &Simulators) -> std::path::PathBuf {
+/// A configuration with every agency pointing at its simulator, written under `dir`.
+pub(crate) fn config(dir: &Path, sims: &Simulators) -> std::path::PathBuf {
     let url = |a: &str| sims.received().into_iter().find(|(n, _, _)| *n == a).map(|(_, u, _)| u).unwrap_or_default();
     let text = format!(
         r#"

@@ -12,53 +12,15 @@ async fn deliveries_to_an_agency_that_takes_signed_messages_carry_the_gateways_s
     let sims = gateway::demo::Simulators::start_at(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), "u", "s")
         .await
         .expect("simulators start");
-    let url = |a: &str| sims.received().into_iter().find(|(n, _, _)| *n == a).map(|(_, u, _)| u).unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
     let (gw_key, _, gw_chain) = pki.files("lienthong-gateway");
-    let text = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-[store]
-data_dir = "{data}"
-[delivery]
-poll_interval = "100ms"
-backoff_initial = "100ms"
-backoff_max = "500ms"
-[[members]]
-id = "portal-h29"
-role = "portal"
-token_sha256 = "{portal}"
-[[members]]
-id = "ops"
-role = "operator"
-token_sha256 = "{operator}"
-[agencies.dvcqg]
-kind = "dvcqg"
-url = "{dvcqg}"
-username = "u"
-password = "s"
-unit_code = "000.00.00.G22"
-[agencies.moit]
-kind = "moit"
-url = "{moit}"
-client_id = "u"
-client_secret = "s"
-scope = "hoso.submit hoso.read giayphep.read"
-sign_requests = true
-[signatures]
-key = "{key}"
-certificate_chain = "{chain}"
-"#,
-        data = dir.path().join("data").display(),
-        portal = gateway::auth::hash_token(PORTAL_TOKEN),
-        operator = gateway::auth::hash_token(OPERATOR_TOKEN),
-        dvcqg = url("dvcqg"),
-        moit = url("moit"),
-        key = gw_key.display(),
-        chain = gw_chain.display(),
-    );
-    let config = dir.path().join("lienthong.toml");
+    // Every agency at its simulator; MOIT takes signed messages.
+    let config = crate::ministries::config(dir.path(), &sims);
+    let scope = "scope = \"hoso.submit hoso.read giayphep.read\"\n";
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(text.matches(scope).count(), 1, "one MOIT agency in {text}");
+    let text = text.replace(scope, &format!("{scope}sign_requests = true\n"))
+        + &format!("\n[signatures]\nkey = \"{}\"\ncertificate_chain = \"{}\"\n", gw_key.display(), gw_chain.display());
     std::fs::write(&config, text).unwrap();
     let gw = GatewayProcess::start(&config).await;
     let api = Api::new(&gw.url);
