@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use schemas::dsig::{SigError, SignatureAlgorithm, VerifyOptions};
-use schemas::pki::{RevocationPolicy, SigningIdentity, TrustStore, VerifiedSigner};
+use schemas::pki::{SigningIdentity, TrustStore, VerifiedSigner};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::auth::Member;
-use crate::config::{Config, RevocationMode, SignaturePolicy};
+use crate::config::{Config, SignaturePolicy};
 
 /// Why the signature layer could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -77,17 +77,10 @@ impl Signatures {
     /// Loads the trust store, the CRLs and the signing identity the configuration names.
     pub fn from_config(config: &Config) -> Result<Self, SignaturesError> {
         let c = &config.signatures;
-        let policy = match c.revocation {
-            RevocationMode::Require => RevocationPolicy::Require,
-            RevocationMode::BestEffort => RevocationPolicy::BestEffort,
-        };
         let trust = if c.trust_anchors.is_empty() {
             None
         } else {
-            let store = TrustStore::load(&c.trust_anchors, policy)?;
-            if !c.crls.is_empty() {
-                store.reload_crls(&c.crls)?;
-            }
+            let store = TrustStore::open(&c.trust_anchors, &c.crls, c.revocation.policy())?;
             for a in store.anchors() {
                 if a.subject.contains("Lienthong DEV PKI") {
                     warn!(anchor = %a.subject, "the trust store holds a DEVELOPMENT root; never run so in production");

@@ -11,7 +11,7 @@ use schemas::c14n::Algorithm;
 use schemas::dsig::{ReferenceStyle, SignatureAlgorithm, Step, VerifyOptions, XmlSignOptions};
 use schemas::pki::{RevocationPolicy, SigningIdentity, TrustStore};
 
-use crate::config::{Config, RevocationMode};
+use crate::config::Config;
 
 /// Arguments of `lienthong verify`.
 #[derive(Debug, Args)]
@@ -104,11 +104,7 @@ fn trust_store(args: &VerifyArgs) -> anyhow::Result<(TrustStore, Option<Config>)
         Some(path) => {
             let config = Config::load(path).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
             let s = &config.signatures;
-            let policy = match s.revocation {
-                RevocationMode::Require => RevocationPolicy::Require,
-                RevocationMode::BestEffort => RevocationPolicy::BestEffort,
-            };
-            (s.trust_anchors.clone(), s.crls.clone(), policy, Some(config))
+            (s.trust_anchors.clone(), s.crls.clone(), s.revocation.policy(), Some(config))
         }
         None => (args.trust.clone(), args.crls.clone(), RevocationPolicy::Require, None),
     };
@@ -116,11 +112,7 @@ fn trust_store(args: &VerifyArgs) -> anyhow::Result<(TrustStore, Option<Config>)
     if args.best_effort_revocation {
         policy = RevocationPolicy::BestEffort;
     }
-    let store = TrustStore::load(&anchors, policy)?;
-    if !crls.is_empty() {
-        store.reload_crls(&crls)?;
-    }
-    Ok((store, config))
+    Ok((TrustStore::open(&anchors, &crls, policy)?, config))
 }
 
 /// Runs `lienthong verify`; exit code 0 when the signature verifies.

@@ -67,6 +67,16 @@ pub enum RevocationMode {
     BestEffort,
 }
 
+impl RevocationMode {
+    /// The trust store's policy for this mode.
+    pub fn policy(self) -> schemas::pki::RevocationPolicy {
+        match self {
+            Self::Require => schemas::pki::RevocationPolicy::Require,
+            Self::BestEffort => schemas::pki::RevocationPolicy::BestEffort,
+        }
+    }
+}
+
 /// Whether a member's dossiers must be signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]

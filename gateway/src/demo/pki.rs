@@ -74,7 +74,6 @@ pub fn generate(dir: &Path) -> anyhow::Result<DemoPki> {
     write("portal.key.pem", &portal_key.serialize_pem())?;
     write("portal.chain.pem", &portal_cert)?;
     let portal = SigningIdentity::from_pem(portal_key.serialize_pem().as_bytes(), portal_cert.as_bytes())?;
-    let trust = TrustStore::load(&[dir.join("root.pem")], RevocationPolicy::Require)?;
-    trust.reload_crls(&[dir.join("crl.pem")])?;
+    let trust = TrustStore::open(&[dir.join("root.pem")], &[dir.join("crl.pem")], RevocationPolicy::Require)?;
     Ok(DemoPki { dir: dir.to_owned(), portal, trust })
 }

@@ -191,6 +191,16 @@ impl TrustStore {
         })
     }
 
+    /// Loads roots as [`TrustStore::load`] does, then the CRLs named by `crls`
+    /// (none when empty).
+    pub fn open(anchors: &[PathBuf], crls: &[PathBuf], policy: RevocationPolicy) -> Result<Self, TrustStoreError> {
+        let store = Self::load(anchors, policy)?;
+        if !crls.is_empty() {
+            store.reload_crls(crls)?;
+        }
+        Ok(store)
+    }
+
     /// Reads CRLs (PEM or DER) from files or directories and replaces the loaded
     /// ones; on any error the previous CRLs stay in force. Of several CRLs of one
     /// issuer (a download job keeping old files beside new ones), only the newest
