@@ -1,7 +1,7 @@
 //! The adapter trait every agency implements.
 
 use async_trait::async_trait;
-use schemas::{AgencyId, Dossier, PayloadKind, StatusEvent};
+use schemas::{AgencyId, Dossier, MaHoSo, PayloadKind, StatusEvent};
 
 /// Signs outgoing request bodies on the gateway's behalf.
 pub trait BodySigner: Send + Sync {
@@ -135,6 +135,11 @@ pub enum LookupError {
     Upstream(String),
 }
 
+/// Why a status poll brought nothing back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("status poll failed: {0}")]
+pub struct PollError(pub String);
+
 /// One agency's wire format, authentication and answer semantics.
 ///
 /// `encode`, `classify` and `decode_status` are pure, so golden-file tests cover
@@ -173,5 +178,27 @@ pub trait Adapter: Send + Sync + 'static {
     async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
         let _ = request;
         Err(LookupError::UnknownLookup)
+    }
+
+    /// Whether the agency can be asked for the status of dossiers by their codes
+    /// ([`Adapter::poll_changes`]).
+    fn polls_status(&self) -> bool {
+        false
+    }
+
+    /// The status events the agency holds for `codes`, oldest first per dossier;
+    /// codes it does not know add nothing. The gateway keeps the ones it has not
+    /// seen.
+    async fn poll_changes(&self, codes: &[MaHoSo], correlation_id: &str) -> Result<Vec<StatusEvent>, PollError> {
+        let _ = (codes, correlation_id);
+        Err(PollError("this agency cannot be polled for status".into()))
+    }
+
+    /// Sends status events of one dossier to the agency, for agencies that keep
+    /// every dossier's progress (DVCQG). Agencies that take no status updates
+    /// refuse for good.
+    async fn push_status(&self, events: &[StatusEvent], correlation_id: &str) -> Outcome {
+        let _ = (events, correlation_id);
+        Outcome::Permanent { reason: "this agency takes no status updates".into() }
     }
 }

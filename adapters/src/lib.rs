@@ -21,5 +21,5 @@ pub mod sim;
 
 pub use adapter::{
     Adapter, AgencyRequest, BodySigner, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec,
-    Outcome,
+    Outcome, PollError,
 };

@@ -13,11 +13,14 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::auth::Members;
+use crate::config::StatusConfig;
 use crate::config::{AgencyConfig, Config};
 use crate::delivery::{Adapters, DeliveryWorker};
 use crate::metrics::Metrics;
+use crate::poller::StatusPoller;
 use crate::routing::RoutingTable;
 use crate::server::{self, AppState};
+use crate::status::StatusDesk;
 use crate::store::{SqliteStore, Store, StoreError};
 
 /// Why a gateway could not start.
@@ -111,6 +114,8 @@ impl Gateway {
             metrics.certificate_expiry.with_label_values(&["gateway", "gateway"]).set(id.certificate().not_after);
         }
         let wake = Arc::new(Notify::new());
+        let hub = Arc::new(crate::feed::FeedHub::default());
+        let desk = Arc::new(StatusDesk::new(&config, store.clone(), hub, wake.clone(), metrics.clone()));
         let state = Arc::new(AppState {
             members: Members::from_config(&config),
             routes: RoutingTable::from_config(&config),
@@ -120,10 +125,31 @@ impl Gateway {
             wake: wake.clone(),
             shutting_down: Default::default(),
             signatures: signatures.clone(),
+            status: desk.clone(),
             config: config.clone(),
         });
         let (tx, rx) = watch::channel(false);
         tokio::spawn(signatures.clone().refresh_crls(metrics.clone(), rx.clone()));
+        for (agency, every) in config.status.poll_intervals() {
+            let Some((agency, adapter)) = AgencyId::parse(agency)
+                .ok()
+                .and_then(|a| adapters.get(&a).map(|ad| (a, ad.clone())))
+                .filter(|(_, ad)| ad.polls_status())
+            else {
+                continue;
+            };
+            let poller = StatusPoller {
+                agency,
+                adapter,
+                every,
+                batch: config.status.poll_batch,
+                store: store.clone(),
+                desk: desk.clone(),
+                metrics: metrics.clone(),
+            };
+            tokio::spawn(poller.run(rx.clone()));
+        }
+        tokio::spawn(prune_feeds(store.clone(), config.status.clone(), rx.clone()));
         let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
         let worker =
             DeliveryWorker { store, adapters, config: config.delivery.clone(), metrics, wake, signer: signatures };
@@ -140,8 +166,28 @@ impl Gateway {
     /// deadlines, and returns. Undelivered dossiers stay queued in the store.
     pub async fn shutdown(self) {
         self.state.shutting_down.store(true, Ordering::Relaxed);
+        // Long-polls answer now rather than hold the shutdown for their wait.
+        self.state.status.hub().close();
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
         let _ = self.worker.await;
+    }
+}
+
+/// Removes feed entries older than the retention, every prune interval.
+async fn prune_feeds(store: Arc<dyn Store>, config: StatusConfig, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(config.feed_prune_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let Ok(retention) = chrono::Duration::from_std(config.feed_retention) else { return };
+        match store.prune_feeds(chrono::Utc::now() - retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed feed entries past their retention"),
+            Err(e) => tracing::warn!(error = %e, "cannot prune the feeds; will try again"),
+        }
     }
 }

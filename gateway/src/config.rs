@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod signatures;
+mod status;
 
 use adapters::dvcqg::DvcqgConfig;
 use schemas::{AgencyId, MemberId};
 use serde::Deserialize;
 pub use signatures::{RevocationMode, SignaturePolicy, SignaturesConfig};
+pub use status::StatusConfig;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +49,9 @@ pub struct Config {
     /// Digital signatures: trust store, CRLs, and the gateway's own signing key.
     #[serde(default)]
     pub signatures: SignaturesConfig,
+    /// Status updates: feeds and status polls.
+    #[serde(default)]
+    pub status: StatusConfig,
 }
 
 /// The HTTP server.
@@ -427,6 +432,7 @@ impl Config {
         }
 
         signatures::validate(self, &mut push);
+        status::validate(self, &mut push);
 
         if let Some(a) = &self.delivery.status_sync_agency {
             if !a.is_empty() && !self.agencies.contains_key(a) {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use adapters::{Adapter, Delivery, Outcome};
 use chrono::Utc;
 use rand::Rng;
-use schemas::{AgencyId, Dossier};
+use schemas::{AgencyId, Dossier, StatusEvent};
 use tokio::sync::{watch, Notify, Semaphore};
 use tracing::{debug, error, info, warn, Instrument};
 
@@ -99,6 +99,17 @@ impl DeliveryWorker {
         let _ = tokio::time::timeout(worker.config.request_timeout * 2, permits.acquire_many(all)).await;
     }
 
+    /// Sends a status event through its adapter (DVCQG's progress update).
+    async fn send_status(&self, adapter: &dyn Adapter, job: &DeliveryJob, event_json: &str) -> Outcome {
+        match serde_json::from_str::<StatusEvent>(event_json) {
+            Ok(event) => adapter.push_status(std::slice::from_ref(&event), &job.correlation_id).await,
+            Err(e) => {
+                error!(error = %e, "stored status event cannot be read");
+                Outcome::Permanent { reason: "stored status event unreadable".into() }
+            }
+        }
+    }
+
     async fn deliver(&self, job: DeliveryJob) {
         let agency = job.agency.as_str().to_owned();
         let result = match (self.adapters.get(&job.agency), serde_json::from_str::<Dossier>(&job.canonical_json)) {
@@ -112,14 +123,19 @@ impl DeliveryWorker {
             }
             (Some(adapter), Ok(dossier)) => {
                 let started = Instant::now();
-                let outcome = adapter
-                    .deliver(&Delivery {
-                        dossier: &dossier,
-                        idempotency_key: &job.idempotency_key,
-                        correlation_id: &job.correlation_id,
-                        signer: Some(self.signer.as_ref()),
-                    })
-                    .await;
+                let outcome = match &job.event_json {
+                    Some(event) => self.send_status(adapter.as_ref(), &job, event).await,
+                    None => {
+                        adapter
+                            .deliver(&Delivery {
+                                dossier: &dossier,
+                                idempotency_key: &job.idempotency_key,
+                                correlation_id: &job.correlation_id,
+                                signer: Some(self.signer.as_ref()),
+                            })
+                            .await
+                    }
+                };
                 self.metrics.delivery_duration.with_label_values(&[&agency]).observe(started.elapsed().as_secs_f64());
                 self.metrics.delivery_attempts.with_label_values(&[&agency, outcome.label()]).inc();
                 match outcome {

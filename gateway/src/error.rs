@@ -20,12 +20,28 @@ pub struct ApiError {
     pub details: Vec<FieldError>,
     /// Extra headers such as `WWW-Authenticate` or `Allow`.
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// Further members of the error object, such as the states of a refused
+    /// status transition.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     /// A refusal with no field details.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: Vec::new(), headers: Vec::new() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            headers: Vec::new(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Adds a member to the error object.
+    pub fn with_extra(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.extra.insert(key.to_owned(), value);
+        self
     }
 
     /// Adds a response header.
@@ -75,6 +91,8 @@ impl ApiError {
             correlation_id: &'a str,
             #[serde(skip_serializing_if = "Vec::is_empty")]
             details: Vec<Detail<'a>>,
+            #[serde(flatten)]
+            extra: &'a serde_json::Map<String, serde_json::Value>,
         }
         #[derive(Serialize)]
         struct Body<'a> {
@@ -82,7 +100,9 @@ impl ApiError {
         }
         let details =
             self.details.iter().map(|d| Detail { field: &d.field, code: d.kind.code(), message: &d.message }).collect();
-        let body = Body { error: Inner { code: self.code, message: &self.message, correlation_id, details } };
+        let body = Body {
+            error: Inner { code: self.code, message: &self.message, correlation_id, details, extra: &self.extra },
+        };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut resp = crate::server::json_response(self.status, bytes, correlation_id);
         for (k, v) in self.headers {
@@ -124,6 +144,20 @@ impl From<DossierError> for ApiError {
                 err
             }
             _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_dossier", "the dossier cannot be read"),
+        }
+    }
+}
+
+impl From<schemas::EventError> for ApiError {
+    fn from(e: schemas::EventError) -> Self {
+        match e {
+            schemas::EventError::Parse(p) => ApiError::new(StatusCode::BAD_REQUEST, p.code(), p.to_string()),
+            schemas::EventError::Invalid(v) => {
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, v.code(), v.to_string());
+                err.details = v.0;
+                err
+            }
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_status_event", "the status event cannot be read"),
         }
     }
 }

@@ -13,11 +13,14 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod error;
+pub mod feed;
 pub mod metrics;
+pub mod poller;
 pub mod routing;
 pub mod server;
 pub mod signatures;
 pub mod sigtool;
+pub mod status;
 pub mod store;
 
 pub use app::Gateway;

@@ -34,6 +34,16 @@ pub struct Metrics {
     pub certificate_expiry: IntGaugeVec,
     /// `lienthong_crl_reloads_total{result}`: scheduled CRL reloads, `ok` or `error`.
     pub crl_reloads: IntCounterVec,
+    /// `lienthong_status_events_total{status,source,outcome}`: status 1 to 10;
+    /// source `sender`, `target_agency` or `poll`; outcome `accepted`,
+    /// `duplicate` or the refusal's error code.
+    pub status_events: IntCounterVec,
+    /// `lienthong_status_polls_total{agency,outcome}`: poll rounds, `ok` or `error`.
+    pub status_polls: IntCounterVec,
+    /// `lienthong_dossiers{agency,timeliness}`: every dossier by where it stands
+    /// against its due date now (`on_time`, `late`, `within_time`, `overdue`); their
+    /// sum is every dossier received.
+    pub dossiers: IntGaugeVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -99,6 +109,22 @@ impl Metrics {
         )
         .expect("valid metric definition");
         registry.register(Box::new(certificate_expiry.clone())).expect("metric registered once");
+        let status_events = counter(
+            "lienthong_status_events_total",
+            "Status events by state (1-10), source (sender, target_agency, poll) and outcome",
+            &["status", "source", "outcome"],
+        );
+        let status_polls =
+            counter("lienthong_status_polls_total", "Status poll rounds by agency and outcome", &["agency", "outcome"]);
+        let dossiers = IntGaugeVec::new(
+            Opts::new(
+                "lienthong_dossiers",
+                "Dossiers by deciding agency and timeliness now (on_time, late, within_time, overdue)",
+            ),
+            &["agency", "timeliness"],
+        )
+        .expect("valid metric definition");
+        registry.register(Box::new(dossiers.clone())).expect("metric registered once");
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -117,6 +143,9 @@ impl Metrics {
             signature_verifications,
             certificate_expiry,
             crl_reloads,
+            status_events,
+            status_polls,
+            dossiers,
             build_info,
         }
     }

@@ -3,9 +3,12 @@
 
 mod accept;
 mod body;
+mod feed;
 mod lookup;
 mod read;
 pub mod receipt;
+mod stats;
+mod status;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -52,6 +55,8 @@ pub struct AppState {
     pub shutting_down: AtomicBool,
     /// Trust store, signature verification and the gateway's signing key.
     pub signatures: Arc<crate::signatures::Signatures>,
+    /// Records status events and wakes the feeds.
+    pub status: Arc<crate::status::StatusDesk>,
 }
 
 /// A JSON response with the correlation id header.
@@ -129,6 +134,17 @@ async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Hand
             let code = (*code).to_owned();
             read::dossier(st, req, &code, cid).await
         }
+        (&Method::POST, ["v1", "dossiers", code, "status"]) => {
+            let code = (*code).to_owned();
+            status::post(st, req, &code, cid).await
+        }
+        (_, ["v1", "dossiers", _, "status"]) => {
+            anonymous("/v1/dossiers/{code}/status", Err(method_not_allowed("POST")))
+        }
+        (&Method::GET, ["v1", "feed"]) => feed::read(st, req, cid).await,
+        (_, ["v1", "feed"]) => anonymous("/v1/feed", Err(method_not_allowed("GET"))),
+        (&Method::GET, ["v1", "stats"]) => stats::stats(st, req, cid).await,
+        (_, ["v1", "stats"]) => anonymous("/v1/stats", Err(method_not_allowed("GET"))),
         (&Method::GET, ["v1", "agencies", agency, "lookups", name]) => {
             let (agency, name) = ((*agency).to_owned(), (*name).to_owned());
             lookup::lookup(st, req, &agency, &name, cid).await
@@ -141,6 +157,7 @@ async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Hand
         }
         (&Method::GET, ["readyz"]) => anonymous("/readyz", Ok(readiness(st, cid).await)),
         (&Method::GET, ["metrics"]) => {
+            stats::refresh_gauges(st).await;
             let mut resp = Response::new(Full::new(Bytes::from(st.metrics.render())));
             resp.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

@@ -6,6 +6,7 @@
 
 mod migrations;
 mod sqlite;
+pub mod status;
 
 use std::time::Duration;
 
@@ -15,6 +16,10 @@ use schemas::{AgencyId, MaHoSo, MemberId};
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStore;
+pub use status::{
+    CurrentStatus, DossierParties, FeedEntry, FeedPage, Figures, NewStatus, RecordedStatus, StatsRow, StatsWindow,
+    StatusOutcome,
+};
 
 /// What the gateway hands back when it accepts a dossier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +55,10 @@ pub struct NewDossier {
     pub also_to: Vec<AgencyId>,
     /// The procedure code, for statistics.
     pub procedure_code: String,
+    /// When it was received (`NgayTiepNhan`), for statistics.
+    pub received_at: DateTime<Utc>,
+    /// When it is due (`NgayHenTra`), for on-time tracking.
+    pub due_at: DateTime<Utc>,
     /// Hash of the canonical content, which decides "the same dossier again".
     pub content_hash: [u8; 32],
     /// The media type it arrived in.
@@ -129,6 +138,9 @@ pub struct DeliveryInfo {
     pub delivered_at: Option<DateTime<Utc>>,
     /// When the next attempt is due, while queued or retrying.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// For a status update rather than the dossier itself: the event's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<i64>,
 }
 
 /// A stored status event, as the API shows it.
@@ -157,6 +169,12 @@ pub struct StoredDossier {
     pub deliveries: Vec<DeliveryInfo>,
     /// Its status history, oldest first.
     pub history: Vec<HistoryEntry>,
+    /// Where its status stands, once an event was accepted.
+    pub current: Option<CurrentStatus>,
+    /// Its due date: `NgayHenTra`, or the last new due date an event announced.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When its processing finished, if it has.
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// A delivery claimed by a worker, with what it needs to send it.
@@ -176,6 +194,9 @@ pub struct DeliveryJob {
     pub canonical_json: String,
     /// The correlation id of the accepting request.
     pub correlation_id: String,
+    /// For a status update: the event in canonical form, as JSON text; the
+    /// dossier is then only context.
+    pub event_json: Option<String>,
 }
 
 /// The result of one attempt, to record.
@@ -253,4 +274,32 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Who sent a dossier and which agency decides it.
+    async fn parties(&self, code: &MaHoSo) -> Result<Option<DossierParties>, StoreError>;
+
+    /// Checks a status event against the dossier's lifecycle and, when it may
+    /// follow, stores it, moves the dossier's state and dates, appends it to every
+    /// recipient's feed and queues its delivery to the sync agency, in one
+    /// transaction.
+    async fn record_status(&self, status: NewStatus) -> Result<StatusOutcome, StoreError>;
+
+    /// Up to `limit` entries of `member`'s feed after position `after`, oldest first.
+    async fn feed(&self, member: &str, after: u64, limit: usize) -> Result<FeedPage, StoreError>;
+
+    /// Removes feed entries stored before `before` (each member's oldest first, so
+    /// a feed never has a hole); returns how many were removed.
+    async fn prune_feeds(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Figures per agency and procedure over a window, optionally for one agency.
+    async fn stats(&self, window: StatsWindow, agency: Option<&AgencyId>) -> Result<Vec<StatsRow>, StoreError>;
+
+    /// Up to `limit` codes, in code order after `after`, of dossiers decided by
+    /// `agency` whose processing is not closed: the ones worth polling it for.
+    async fn open_dossiers(
+        &self,
+        agency: &AgencyId,
+        after: Option<&MaHoSo>,
+        limit: usize,
+    ) -> Result<Vec<MaHoSo>, StoreError>;
 }

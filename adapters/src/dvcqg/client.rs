@@ -15,6 +15,7 @@ use super::wire::{code, LOOKUP_PATH, PROGRESS_PATH, SYNC_PATH};
 use super::{DvcqgConfig, DvcqgError};
 use crate::{
     Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
+    PollError,
 };
 
 /// Speaks to DVCQG: logs in lazily, keeps the session, and synchronises dossiers
@@ -173,6 +174,31 @@ impl Adapter for DvcqgAdapter {
             Err(DvcqgError::Transport { kind: "timeout", .. }) => Err(LookupError::Timeout),
             Err(e) => Err(LookupError::Upstream(e.to_string())),
         }
+    }
+
+    fn polls_status(&self) -> bool {
+        true
+    }
+
+    /// `TraCuuHoSo` for each code: the processing history DVCQG holds.
+    async fn poll_changes(&self, codes: &[MaHoSo], correlation_id: &str) -> Result<Vec<StatusEvent>, PollError> {
+        let mut events = Vec::new();
+        for code in codes {
+            match self.lookup_dossier(code).await {
+                Ok(Some((_, history))) => events.extend(history),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::debug!(agency = %self.agency, correlation_id, error = %e, "dvcqg status poll failed");
+                    return Err(PollError(e.to_string()));
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    async fn push_status(&self, events: &[StatusEvent], correlation_id: &str) -> Outcome {
+        let span = tracing::debug_span!("dvcqg_push_status", agency = %self.agency, correlation_id);
+        self.push_progress(events).instrument(span).await
     }
 
     async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome {

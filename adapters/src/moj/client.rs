@@ -19,6 +19,7 @@ use super::wire::{MAX_CODES_PER_POLL, STATUS_OK};
 use super::{MojConfig, MojError};
 use crate::{
     Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
+    PollError,
 };
 
 /// The payload kinds the ministry decides.
@@ -220,6 +221,21 @@ impl Adapter for MojAdapter {
 
     fn payload_kinds(&self) -> &'static [PayloadKind] {
         PAYLOAD_KINDS
+    }
+
+    fn polls_status(&self) -> bool {
+        true
+    }
+
+    /// The civil-status and judicial-record polls by dossier code.
+    async fn poll_changes(&self, codes: &[MaHoSo], correlation_id: &str) -> Result<Vec<StatusEvent>, PollError> {
+        let mut events = Vec::new();
+        for service in Service::ALL {
+            let found =
+                self.poll_service(service, codes, correlation_id).await.map_err(|e| PollError(e.to_string()))?;
+            events.extend(found);
+        }
+        Ok(events)
     }
 
     fn lookups(&self) -> &'static [LookupSpec] {

@@ -100,6 +100,8 @@ async fn pipeline(
         agency: agency.clone(),
         also_to,
         procedure_code: dossier.procedure_code.to_string(),
+        received_at: dossier.received_at.to_utc(),
+        due_at: dossier.due_at.to_utc(),
         content_hash: dossier.content_hash(),
         media_type: dialect.media_type().to_owned(),
         body: bytes.to_vec(),
@@ -202,7 +204,7 @@ fn with_location(
 }
 
 /// The dialect named by `Content-Type`: JSON or XML, UTF-8 only.
-fn dialect(headers: &HeaderMap) -> Result<Dialect, ApiError> {
+pub(super) fn dialect(headers: &HeaderMap) -> Result<Dialect, ApiError> {
     let unsupported = || {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

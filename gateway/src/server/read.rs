@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{json, AppState, Handled};
 use crate::config::Role;
 use crate::error::ApiError;
-use crate::store::{DeliveryInfo, DeliveryState, HistoryEntry, Receipt};
+use crate::store::{CurrentStatus, DeliveryInfo, DeliveryState, HistoryEntry, Receipt, StoredDossier};
 
 const ROUTE: &str = "/v1/dossiers/{code}";
 
@@ -24,6 +24,31 @@ struct DossierView<'a> {
     delivery_state: Option<DeliveryState>,
     deliveries: &'a [DeliveryInfo],
     history: &'a [HistoryEntry],
+    status: Option<StatusView>,
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    timeliness: Option<&'static str>,
+}
+
+/// Where the dossier's processing stands.
+#[derive(Serialize)]
+struct StatusView {
+    code: u8,
+    label: &'static str,
+    at: schemas::VnDateTime,
+}
+
+impl From<CurrentStatus> for StatusView {
+    fn from(c: CurrentStatus) -> Self {
+        Self { code: c.status.code(), label: c.status.label(), at: c.at }
+    }
+}
+
+/// On time, late, within time or overdue, judged now.
+fn timeliness(stored: &StoredDossier) -> Option<&'static str> {
+    let due = schemas::VnDateTime::from_utc(stored.due_at?);
+    let finished = stored.finished_at.map(schemas::VnDateTime::from_utc);
+    Some(schemas::timeliness::classify(&due, finished.as_ref(), &schemas::VnDateTime::now()).label())
 }
 
 /// Handles a dossier read.
@@ -57,6 +82,10 @@ pub(crate) async fn dossier(st: &Arc<AppState>, req: Request<Incoming>, code: &s
             delivery_state: stored.deliveries.first().map(|d| d.state),
             deliveries: &stored.deliveries,
             history: &stored.history,
+            status: stored.current.map(StatusView::from),
+            due_at: stored.due_at,
+            finished_at: stored.finished_at,
+            timeliness: timeliness(&stored),
         };
         Ok(json(StatusCode::OK, &view, cid))
     }

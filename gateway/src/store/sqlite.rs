@@ -15,10 +15,14 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use schemas::{AgencyId, MaHoSo};
 use tokio::sync::oneshot;
 
+use super::status::to_ns;
 use super::{
-    migrations, AttemptResult, DeliveryCount, DeliveryInfo, DeliveryJob, DeliveryState, HistoryEntry, NewDossier,
-    Receipt, Store, StoreError, StoredDossier, SubmitOutcome,
+    migrations, AttemptResult, DeliveryCount, DeliveryJob, DeliveryState, DossierParties, FeedPage, NewDossier,
+    NewStatus, Receipt, StatsRow, StatsWindow, StatusOutcome, Store, StoreError, StoredDossier, SubmitOutcome,
 };
+
+mod read;
+mod status;
 
 /// Most changes grouped into one commit.
 const MAX_BATCH: usize = 256;
@@ -32,6 +36,8 @@ enum Op {
     Submit(Box<NewDossier>, Reply<SubmitOutcome>),
     Claim { now: DateTime<Utc>, limit: usize, lease: Duration, reply: Reply<Vec<DeliveryJob>> },
     Record { id: i64, result: AttemptResult, reply: Reply<()> },
+    Status(Box<NewStatus>, Reply<StatusOutcome>),
+    Prune { before_ms: i64, reply: Reply<u64> },
 }
 
 /// The embedded store.
@@ -130,6 +136,14 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
                 let r = in_savepoint(&tx, |c| record(c, id, &result));
                 done.push(finish(r, reply));
             }
+            Op::Status(s, reply) => {
+                let r = in_savepoint(&tx, |c| status::record(c, &s));
+                done.push(finish(r, reply));
+            }
+            Op::Prune { before_ms, reply } => {
+                let r = in_savepoint(&tx, |c| status::prune(c, before_ms));
+                done.push(finish(r, reply));
+            }
         }
     }
     let committed = tx.commit().map_err(|e| e.to_string());
@@ -167,6 +181,8 @@ fn fail_all(batch: Vec<Op>, msg: &str) {
             Op::Submit(_, r) => drop(r.send(Err(e()))),
             Op::Claim { reply, .. } => drop(reply.send(Err(e()))),
             Op::Record { reply, .. } => drop(reply.send(Err(e()))),
+            Op::Status(_, r) => drop(r.send(Err(e()))),
+            Op::Prune { reply, .. } => drop(reply.send(Err(e()))),
         }
     }
 }
@@ -188,8 +204,9 @@ fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
     let now = Utc::now().timestamp_millis();
     let receipt = serde_json::to_string(&d.receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     c.execute(
-        "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical, receipt, correlation_id, accepted_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical, receipt,
+                               correlation_id, accepted_at_ms, received_at_ns, due_at_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             d.code.as_str(),
             d.sender.as_str(),
@@ -201,7 +218,9 @@ fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
             d.canonical_json,
             receipt,
             d.correlation_id,
-            now
+            now,
+            to_ns(&d.received_at),
+            to_ns(&d.due_at)
         ],
     )
     .map_err(db)?;
@@ -224,11 +243,15 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
     let mut stmt = c
         .prepare_cached(
             "UPDATE deliveries SET lease_until_ms = ?1
-             WHERE id IN (SELECT id FROM deliveries
+             WHERE id IN (SELECT id FROM deliveries d
                           WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= ?2
                             AND (lease_until_ms IS NULL OR lease_until_ms < ?2)
+                            AND (event_id IS NULL OR NOT EXISTS (
+                                SELECT 1 FROM deliveries p
+                                WHERE p.dossier_code = d.dossier_code AND p.agency = d.agency AND p.id < d.id
+                                  AND p.state IN ('queued', 'retrying')))
                           ORDER BY id LIMIT ?3)
-             RETURNING id, agency, dossier_code, idempotency_key, attempts",
+             RETURNING id, agency, dossier_code, idempotency_key, attempts, event_id",
         )
         .map_err(db)?;
     let rows = stmt
@@ -239,6 +262,7 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, u32>(4)?,
+                r.get::<_, Option<i64>>(5)?,
             ))
         })
         .map_err(db)?
@@ -246,9 +270,14 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
         .map_err(db)?;
     let mut jobs = Vec::with_capacity(rows.len());
     let mut dossier = c.prepare_cached("SELECT canonical, correlation_id FROM dossiers WHERE code = ?1").map_err(db)?;
-    for (id, agency, code, key, attempts) in rows {
+    let mut event = c.prepare_cached("SELECT event FROM status_events WHERE id = ?1").map_err(db)?;
+    for (id, agency, code, key, attempts, event_id) in rows {
         let (canonical_json, correlation_id): (String, String) =
             dossier.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
+        let event_json = match event_id {
+            Some(e) => Some(event.query_row([e], |r| r.get::<_, String>(0)).map_err(db)?),
+            None => None,
+        };
         let agency = AgencyId::parse(&agency).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         jobs.push(DeliveryJob {
             id,
@@ -258,6 +287,7 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
             attempts,
             canonical_json,
             correlation_id,
+            event_json,
         });
     }
     jobs.sort_by_key(|j| j.id);
@@ -291,63 +321,6 @@ fn ms(v: Option<i64>) -> Option<DateTime<Utc>> {
     v.and_then(|v| Utc.timestamp_millis_opt(v).single())
 }
 
-fn read_dossier(c: &Connection, code: &str) -> Result<Option<StoredDossier>, StoreError> {
-    let row: Option<(String, String, String, String)> = c
-        .query_row("SELECT sender, agency, canonical, receipt FROM dossiers WHERE code = ?1", [code], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()
-        .map_err(db)?;
-    let Some((sender, agency, canonical_json, receipt)) = row else { return Ok(None) };
-    let receipt = serde_json::from_str(&receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT agency, state, attempts, last_error, agency_ref, delivered_at_ms, next_attempt_ms
-             FROM deliveries WHERE dossier_code = ?1 ORDER BY id",
-        )
-        .map_err(db)?;
-    let deliveries = stmt
-        .query_map([code], |r| {
-            let state: String = r.get(1)?;
-            Ok((r.get::<_, String>(0)?, state, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get::<_, i64>(6)?))
-        })
-        .map_err(db)?
-        .map(|row| {
-            let (agency, state, attempts, last_error, agency_ref, delivered, next) = row.map_err(db)?;
-            let state =
-                DeliveryState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("delivery state {state}")))?;
-            let pending = matches!(state, DeliveryState::Queued | DeliveryState::Retrying);
-            Ok(DeliveryInfo {
-                agency,
-                state,
-                attempts,
-                last_error,
-                agency_ref,
-                delivered_at: ms(delivered),
-                next_attempt_at: if pending { ms(Some(next)) } else { None },
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT event, reported_by, recorded_at_ms FROM status_events WHERE dossier_code = ?1 ORDER BY id",
-        )
-        .map_err(db)?;
-    let history = stmt
-        .query_map([code], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
-        .map_err(db)?
-        .map(|row| {
-            let (event, reported_by, at) = row.map_err(db)?;
-            Ok(HistoryEntry {
-                event: serde_json::from_str(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                reported_by,
-                recorded_at: ms(Some(at)).unwrap_or_default(),
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Some(StoredDossier { sender, agency, canonical_json, receipt, deliveries, history }))
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn submit(&self, dossier: NewDossier) -> Result<SubmitOutcome, StoreError> {
@@ -356,7 +329,7 @@ impl Store for SqliteStore {
 
     async fn dossier(&self, code: &MaHoSo) -> Result<Option<StoredDossier>, StoreError> {
         let code = code.as_str().to_owned();
-        self.read(move |c| read_dossier(c, &code)).await
+        self.read(move |c| read::dossier(c, &code)).await
     }
 
     async fn claim_due(
@@ -396,7 +369,44 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db)).await
     }
+
+    async fn parties(&self, code: &MaHoSo) -> Result<Option<DossierParties>, StoreError> {
+        let code = code.clone();
+        self.read(move |c| status::parties(c, &code)).await
+    }
+
+    async fn record_status(&self, new: NewStatus) -> Result<StatusOutcome, StoreError> {
+        self.call(|reply| Op::Status(Box::new(new), reply)).await
+    }
+
+    async fn feed(&self, member: &str, after: u64, limit: usize) -> Result<FeedPage, StoreError> {
+        let member = member.to_owned();
+        self.read(move |c| status::feed(c, &member, after, limit)).await
+    }
+
+    async fn prune_feeds(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let before_ms = before.timestamp_millis();
+        self.call(|reply| Op::Prune { before_ms, reply }).await
+    }
+
+    async fn stats(&self, window: StatsWindow, agency: Option<&AgencyId>) -> Result<Vec<StatsRow>, StoreError> {
+        let agency = agency.map(|a| a.as_str().to_owned());
+        self.read(move |c| status::stats(c, window, agency.as_deref())).await
+    }
+
+    async fn open_dossiers(
+        &self,
+        agency: &AgencyId,
+        after: Option<&MaHoSo>,
+        limit: usize,
+    ) -> Result<Vec<MaHoSo>, StoreError> {
+        let (agency, after) = (agency.as_str().to_owned(), after.map(|a| a.as_str().to_owned()));
+        self.read(move |c| status::open_dossiers(c, &agency, after.as_deref(), limit)).await
+    }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod status_tests;

@@ -1,13 +1,15 @@
 use super::*;
 use schemas::MemberId;
 
-fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
+pub(super) fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
     NewDossier {
         code: MaHoSo::parse(code).unwrap(),
         sender: MemberId::parse(sender).unwrap(),
         agency: AgencyId::parse("dvcqg").unwrap(),
         also_to: Vec::new(),
         procedure_code: "1.001193".into(),
+        received_at: "2026-11-22T01:30:00Z".parse().unwrap(),
+        due_at: "2026-11-25T10:00:00Z".parse().unwrap(),
         content_hash: [hash; 32],
         media_type: "application/json".into(),
         body: b"{}".to_vec(),
@@ -25,7 +27,7 @@ fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
     }
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
+pub(super) fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
     (dir, s)

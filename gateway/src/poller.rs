@@ -1,0 +1,110 @@
+//! Status polls: for each agency configured under `[status.poll]`, ask it on a
+//! schedule for the status of the dossiers it decides that are not closed, a
+//! batch at a time in code order, and record what it reports as status events
+//! (the ones already known are duplicates and change nothing).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters::Adapter;
+use schemas::{AgencyId, MaHoSo};
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::metrics::Metrics;
+use crate::status::{Source, StatusDesk};
+use crate::store::{DossierParties, StatusOutcome, Store};
+
+/// One agency's poll loop.
+pub struct StatusPoller {
+    /// The agency.
+    pub agency: AgencyId,
+    /// Its adapter, which can be polled.
+    pub adapter: Arc<dyn Adapter>,
+    /// Time between rounds.
+    pub every: Duration,
+    /// Dossier codes per round.
+    pub batch: usize,
+    /// Where the dossiers are.
+    pub store: Arc<dyn Store>,
+    /// Where the events go.
+    pub desk: Arc<StatusDesk>,
+    /// The metrics.
+    pub metrics: Metrics,
+}
+
+impl StatusPoller {
+    /// Polls every `every` until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        info!(agency = %self.agency, every = ?self.every, "polling the agency for status changes");
+        let mut after: Option<MaHoSo> = None;
+        let mut tick = tokio::time::interval(self.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            after = self.round(after).await;
+        }
+    }
+
+    /// One round: the next batch after `after`; returns where the next round starts.
+    async fn round(&self, after: Option<MaHoSo>) -> Option<MaHoSo> {
+        let agency = self.agency.as_str();
+        let codes = match self.store.open_dossiers(&self.agency, after.as_ref(), self.batch).await {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(agency, error = %e, "cannot list dossiers to poll");
+                return after;
+            }
+        };
+        // Past the last open dossier: the next round starts again from the first.
+        let last = codes.last().cloned()?;
+        let cid = uuid::Uuid::new_v4().to_string();
+        let events = match self.adapter.poll_changes(&codes, &cid).await {
+            Ok(e) => e,
+            Err(e) => {
+                self.metrics.status_polls.with_label_values(&[agency, "error"]).inc();
+                warn!(agency, correlation_id = %cid, error = %e, "status poll failed; the batch is asked again next round");
+                return after;
+            }
+        };
+        self.metrics.status_polls.with_label_values(&[agency, "ok"]).inc();
+        let (mut accepted, mut refused) = (0u32, 0u32);
+        for event in events {
+            if !codes.contains(&event.dossier) {
+                continue;
+            }
+            let parties = DossierParties { sender: String::new(), agency: agency.to_owned() };
+            let parties = match self.store.parties(&event.dossier).await {
+                Ok(Some(p)) if p.agency == parties.agency => p,
+                Ok(_) => continue,
+                Err(e) => {
+                    warn!(agency, error = %e, "cannot read a polled dossier; the batch is asked again next round");
+                    return after;
+                }
+            };
+            let code = event.dossier.clone();
+            match self.desk.record(event, &parties, Source::Poll(self.agency.clone()), &cid).await {
+                Ok(StatusOutcome::Accepted(_)) => accepted += 1,
+                Ok(StatusOutcome::Refused { error, .. }) => {
+                    refused += 1;
+                    debug!(agency, dossier = %code, code = error.code(), "polled event does not follow the lifecycle");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(agency, error = %e, "cannot record a polled event; the batch is asked again next round");
+                    return after;
+                }
+            }
+        }
+        if accepted + refused > 0 {
+            info!(agency, correlation_id = %cid, accepted, refused, "status poll recorded events");
+        }
+        Some(last)
+    }
+}
