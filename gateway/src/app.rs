@@ -142,7 +142,7 @@ impl Gateway {
                 agency,
                 adapter,
                 every,
-                batch: config.status.poll_batch,
+                config: config.status.clone(),
                 store: store.clone(),
                 desk: desk.clone(),
                 metrics: metrics.clone(),

@@ -23,12 +23,12 @@ pub struct StatusPoller {
     pub adapter: Arc<dyn Adapter>,
     /// Time between rounds.
     pub every: Duration,
-    /// Dossier codes per round.
-    pub batch: usize,
     /// Where the dossiers are.
     pub store: Arc<dyn Store>,
     /// Where the events go.
     pub desk: Arc<StatusDesk>,
+    /// The `[status]` settings (batch size, clock skew).
+    pub config: crate::config::StatusConfig,
     /// The metrics.
     pub metrics: Metrics,
 }
@@ -55,7 +55,7 @@ impl StatusPoller {
     /// One round: the next batch after `after`; returns where the next round starts.
     async fn round(&self, after: Option<MaHoSo>) -> Option<MaHoSo> {
         let agency = self.agency.as_str();
-        let codes = match self.store.open_dossiers(&self.agency, after.as_ref(), self.batch).await {
+        let codes = match self.store.open_dossiers(&self.agency, after.as_ref(), self.config.poll_batch).await {
             Ok(c) => c,
             Err(e) => {
                 warn!(agency, error = %e, "cannot list dossiers to poll");
@@ -77,6 +77,11 @@ impl StatusPoller {
         let (mut accepted, mut refused) = (0u32, 0u32);
         for event in events {
             if !codes.contains(&event.dossier) {
+                continue;
+            }
+            if self.config.too_far_ahead(&event.at) {
+                refused += 1;
+                debug!(agency, dossier = %event.dossier, "polled event is dated in the future; ignored");
                 continue;
             }
             let parties = DossierParties { sender: String::new(), agency: agency.to_owned() };

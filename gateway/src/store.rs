@@ -284,8 +284,9 @@ pub trait Store: Send + Sync + 'static {
     /// transaction.
     async fn record_status(&self, status: NewStatus) -> Result<StatusOutcome, StoreError>;
 
-    /// Up to `limit` entries of `member`'s feed after position `after`, oldest first.
-    async fn feed(&self, member: &str, after: u64, limit: usize) -> Result<FeedPage, StoreError>;
+    /// Up to `limit` entries of `member`'s feed after position `after`, oldest
+    /// first; from the oldest entry kept when `after` is `None`.
+    async fn feed(&self, member: &str, after: Option<u64>, limit: usize) -> Result<FeedPage, StoreError>;
 
     /// Removes feed entries stored before `before` (each member's oldest first, so
     /// a feed never has a hole); returns how many were removed.

@@ -14,3 +14,4 @@ mod delivery;
 mod ministries;
 mod pki;
 mod signatures;
+mod status;

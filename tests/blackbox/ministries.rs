@@ -12,6 +12,11 @@ use crate::support::*;
 
 /// A configuration with every agency pointing at its simulator, written under `dir`.
 pub(crate) fn config(dir: &Path, sims: &Simulators) -> std::path::PathBuf {
+    config_with(dir, sims, "")
+}
+
+/// [`config`] with `extra` TOML appended (members, sections).
+pub(crate) fn config_with(dir: &Path, sims: &Simulators, extra: &str) -> std::path::PathBuf {
     let url = |a: &str| sims.received().into_iter().find(|(n, _, _)| *n == a).map(|(_, u, _)| u).unwrap_or_default();
     let text = format!(
         r#"
@@ -69,6 +74,8 @@ password = "s"
 unit_code = "000.00.00.G22"
 province_code = "01"
 auth_key = "s"
+
+{extra}
 "#,
         data = dir.join("data").display(),
         portal = hash_token(PORTAL_TOKEN),
@@ -77,6 +84,7 @@ auth_key = "s"
         mpi = url("mpi"),
         moit = url("moit"),
         moj = url("moj"),
+        extra = extra,
     );
     let path = dir.join("lienthong.toml");
     std::fs::write(&path, text).unwrap();

@@ -42,6 +42,8 @@ pub struct Options {
     pub portal_b_extra: String,
     /// Extra top-level TOML, appended (such as a `[signatures]` table).
     pub extra: String,
+    /// Extra settings of the `[delivery]` table (such as `status_sync_agency = ""`).
+    pub delivery_extra: String,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             portal_extra: String::new(),
             portal_b_extra: String::new(),
             extra: String::new(),
+            delivery_extra: String::new(),
         }
     }
 }
@@ -77,6 +80,7 @@ request_timeout = "2s"
 connect_timeout = "500ms"
 backoff_initial = "{backoff}"
 backoff_max = "1s"
+{delivery_extra}
 
 [log]
 filter = "info"
@@ -150,6 +154,7 @@ unit_code = "000.00.00.G22"
         portal_extra = opts.portal_extra,
         portal_b_extra = opts.portal_b_extra,
         extra = opts.extra,
+        delivery_extra = opts.delivery_extra,
         max_body = opts.max_body_bytes,
         lookup_timeout = opts.lookup_timeout,
         backoff = opts.backoff_initial,
@@ -306,6 +311,57 @@ impl Api {
         let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request sent");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or_default())
+    }
+
+    /// Posts one status event (a DVCQG processing-history item) of a dossier.
+    pub async fn post_status(&self, token: &str, code: &str, item: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}/v1/dossiers/{code}/status", self.base))
+            .bearer_auth(token)
+            .json(item)
+            .send()
+            .await
+            .expect("request sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or_default())
+    }
+
+    /// Reads a page of the caller's feed: `query` such as `after=...&limit=10`.
+    pub async fn feed(&self, token: &str, query: &str) -> (u16, serde_json::Value) {
+        self.get(token, &format!("/v1/feed?{query}")).await
+    }
+
+    /// Reads the caller's whole feed after `after` (from the start when `None`),
+    /// `limit` at a time: every event and the cursor after the last.
+    pub async fn drain_feed(
+        &self,
+        token: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> (Vec<serde_json::Value>, Option<String>) {
+        let mut events = Vec::new();
+        let mut cursor = after;
+        loop {
+            let query = match &cursor {
+                Some(c) => format!("after={c}&limit={limit}"),
+                None => format!("limit={limit}"),
+            };
+            let (status, page) = self.feed(token, &query).await;
+            assert_eq!(status, 200, "{page}");
+            let items = page["events"].as_array().cloned().unwrap_or_default();
+            assert!(items.len() <= limit, "a page holds at most limit events");
+            let more = page["more"].as_bool().unwrap();
+            if let Some(next) = page["next"].as_str() {
+                cursor = Some(next.to_owned());
+            }
+            let empty = items.is_empty();
+            events.extend(items);
+            if !more {
+                assert!(empty || page["events"].as_array().unwrap().len() <= limit);
+                return (events, cursor);
+            }
+        }
     }
 
     /// Polls until every delivery of the dossier (at least `count`) is delivered.

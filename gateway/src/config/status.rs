@@ -31,6 +31,10 @@ pub struct StatusConfig {
     pub poll: BTreeMap<String, humantime_serde::Serde<Duration>>,
     /// Dossier codes asked for in one poll round.
     pub poll_batch: usize,
+    /// How far in the future an event's time (`ThoiDiemXuLy`) may be: a later one
+    /// would block every true event after it, so it is refused.
+    #[serde(with = "humantime_serde")]
+    pub max_clock_skew: Duration,
 }
 
 impl Default for StatusConfig {
@@ -42,11 +46,18 @@ impl Default for StatusConfig {
             feed_max_limit: 1000,
             poll: BTreeMap::new(),
             poll_batch: 100,
+            max_clock_skew: Duration::from_secs(300),
         }
     }
 }
 
 impl StatusConfig {
+    /// Whether an event dated `at` is further in the future than the clock skew allows.
+    pub fn too_far_ahead(&self, at: &schemas::VnDateTime) -> bool {
+        let limit = chrono::Duration::from_std(self.max_clock_skew).unwrap_or(chrono::Duration::MAX);
+        at.to_utc() > chrono::Utc::now() + limit
+    }
+
     /// The agencies to poll and their intervals.
     pub fn poll_intervals(&self) -> impl Iterator<Item = (&str, Duration)> {
         self.poll.iter().map(|(a, d)| (a.as_str(), **d))

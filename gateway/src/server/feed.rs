@@ -41,7 +41,8 @@ struct Item<'a> {
 struct Page<'a> {
     member: &'a str,
     events: Vec<Item<'a>>,
-    next: String,
+    /// The cursor to read on from; `null` while an empty feed is read from its start.
+    next: Option<String>,
     more: bool,
 }
 
@@ -114,11 +115,11 @@ async fn run(
         None => member.id.to_string(),
     };
     let after = match &q.after {
-        None => 0,
-        Some(c) => decode_cursor(&feed_of, c).map_err(|e| match e {
+        None => None,
+        Some(c) => Some(decode_cursor(&feed_of, c).map_err(|e| match e {
             CursorError::Invalid => ApiError::new(StatusCode::BAD_REQUEST, "feed_cursor_invalid", e.to_string()),
             CursorError::OtherMember => ApiError::forbidden("the cursor belongs to another member's feed"),
-        })?,
+        })?),
     };
     let deadline = Instant::now() + q.wait;
     let hub = st.status.hub().clone();
@@ -163,7 +164,7 @@ fn expired(st: &AppState, member: &str, floor: u64) -> ApiError {
 
 fn page(
     member: &str,
-    after: u64,
+    after: Option<u64>,
     limit: usize,
     entries: &[FeedEntry],
     cid: &str,
@@ -182,6 +183,11 @@ fn page(
             recorded_at: e.recorded_at,
         });
     }
-    let next = encode_cursor(member, shown.last().map_or(after, |e| e.seq));
+    // From the start of an empty feed, the next read starts from the start too.
+    let next = match (shown.last(), after) {
+        (Some(e), _) => Some(encode_cursor(member, e.seq)),
+        (None, Some(a)) => Some(encode_cursor(member, a)),
+        (None, None) => None,
+    };
     Ok(json(StatusCode::OK, &Page { member, events, next, more }, cid))
 }

@@ -75,6 +75,13 @@ async fn run(
             "MaHoSo in the body is not the dossier of the URL",
         ));
     }
+    if st.config.status.too_far_ahead(&event.at) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status_time_in_future",
+            "ThoiDiemXuLy is later than the gateway's clock allows",
+        ));
+    }
     let parties = st.store.parties(&code).await.map_err(store_down)?.ok_or_else(unknown)?;
     let Some(role) = role_towards(member, &parties.sender, &parties.agency) else {
         return Err(ApiError::forbidden("only the dossier's sender and its target agency may report its status"));

@@ -379,7 +379,7 @@ impl Store for SqliteStore {
         self.call(|reply| Op::Status(Box::new(new), reply)).await
     }
 
-    async fn feed(&self, member: &str, after: u64, limit: usize) -> Result<FeedPage, StoreError> {
+    async fn feed(&self, member: &str, after: Option<u64>, limit: usize) -> Result<FeedPage, StoreError> {
         let member = member.to_owned();
         self.read(move |c| status::feed(c, &member, after, limit)).await
     }

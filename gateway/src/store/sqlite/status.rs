@@ -164,7 +164,7 @@ pub(super) fn parties(c: &Connection, code: &MaHoSo) -> Result<Option<DossierPar
 
 /// A page of a member's feed, by its primary key: no offset scan however long
 /// the feed.
-pub(super) fn feed(c: &Connection, member: &str, after: u64, limit: usize) -> Result<FeedPage, StoreError> {
+pub(super) fn feed(c: &Connection, member: &str, after: Option<u64>, limit: usize) -> Result<FeedPage, StoreError> {
     let floor: Option<i64> = c
         .prepare_cached("SELECT floor_seq FROM feed_heads WHERE member = ?1")
         .map_err(db)?
@@ -172,6 +172,7 @@ pub(super) fn feed(c: &Connection, member: &str, after: u64, limit: usize) -> Re
         .optional()
         .map_err(db)?;
     let floor = u64::try_from(floor.unwrap_or(0)).unwrap_or(0);
+    let after = after.unwrap_or(floor);
     if after < floor {
         return Ok(FeedPage::Expired { floor });
     }

@@ -37,7 +37,7 @@ async fn accepted(s: &SqliteStore, event: StatusEvent) -> RecordedStatus {
 }
 
 async fn entries(s: &SqliteStore, member: &str, after: u64, limit: usize) -> Vec<FeedEntry> {
-    match s.feed(member, after, limit).await.unwrap() {
+    match s.feed(member, Some(after), limit).await.unwrap() {
         FeedPage::Entries(e) => e,
         other => panic!("{other:?}"),
     }
@@ -144,8 +144,10 @@ async fn pruning_keeps_a_contiguous_tail_and_old_cursors_expire() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     accepted(&s, ev(CODE, 5, "20261122110000")).await;
     assert_eq!(s.prune_feeds(cut).await.unwrap(), 4, "two entries of each of two members");
-    assert_eq!(s.feed("portal-a", 0, 10).await.unwrap(), FeedPage::Expired { floor: 2 });
-    assert_eq!(s.feed("portal-a", 1, 10).await.unwrap(), FeedPage::Expired { floor: 2 });
+    assert_eq!(s.feed("portal-a", Some(0), 10).await.unwrap(), FeedPage::Expired { floor: 2 });
+    let FeedPage::Entries(from_start) = s.feed("portal-a", None, 10).await.unwrap() else { panic!() };
+    assert_eq!(from_start.iter().map(|e| e.seq).collect::<Vec<_>>(), [3], "the start is the oldest entry kept");
+    assert_eq!(s.feed("portal-a", Some(1), 10).await.unwrap(), FeedPage::Expired { floor: 2 });
     let rest = entries(&s, "portal-a", 2, 10).await;
     assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
     assert_eq!(s.prune_feeds(cut).await.unwrap(), 0, "pruning again removes nothing");
