@@ -11,6 +11,7 @@ mod agencies;
 mod cli;
 mod crash;
 mod delivery;
+mod feeds;
 mod ministries;
 mod pki;
 mod signatures;
