@@ -4,6 +4,7 @@
 mod agencies;
 mod pki;
 mod portal;
+mod status;
 
 pub use agencies::Simulators;
 
@@ -75,6 +76,8 @@ fn demo_config(
     cfg.delivery.backoff_initial = Duration::from_millis(200);
     cfg.delivery.backoff_max = Duration::from_secs(2);
     cfg.delivery.poll_interval = Duration::from_millis(100);
+    // Justice cannot post status updates: the gateway polls it.
+    cfg.status.poll.insert("moj".into(), Duration::from_millis(500).into());
     cfg.members = vec![
         MemberConfig {
             id: "portal-hanoi".into(),
@@ -186,9 +189,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                     let receipt_ok = receipt_jws.is_some_and(|j| {
                         schemas::jws::verify_detached(&j, &bytes, &trust, &schemas::dsig::VerifyOptions::now()).is_ok()
                     });
-                    (status, code, receipt_ok, !body["signed_by"].is_null())
+                    let accepted = (status == 202).then(|| {
+                        let field = |k: &str| body[k].as_str().unwrap_or_default().to_owned();
+                        (field("dossier_code"), field("agency"))
+                    });
+                    (status, code, receipt_ok, !body["signed_by"].is_null(), accepted)
                 }
-                Err(e) => (0, format!("transport: {e}"), false, false),
+                Err(e) => (0, format!("transport: {e}"), false, false, None),
             };
             (s.label, outcome, elapsed)
         }));
@@ -197,9 +204,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut resent = 0u64;
     let mut refused: BTreeMap<String, u64> = BTreeMap::new();
     let mut latencies = Vec::new();
+    let mut dossiers = Vec::new();
     let (mut signed_receipts, mut verified_signers) = (0u64, 0u64);
     for t in tasks {
-        let (_label, (status, code, receipt_ok, signer), elapsed) = t.await?;
+        let (_label, (status, code, receipt_ok, signer, stored), elapsed) = t.await?;
+        dossiers.extend(stored);
         latencies.push(elapsed);
         signed_receipts += u64::from(receipt_ok);
         verified_signers += u64::from(signer);
@@ -234,6 +243,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     wait.finish_with_message("done");
+    println!(
+        "  status      the portal reports each dossier received; Justice decides its own; the portal reads its feed"
+    );
+    let statuses = status::run(&base, &portal_token, &dossiers, &sims).await?;
 
     latencies.sort();
     println!("\nSummary");
@@ -258,6 +271,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3
     );
+    println!("  status events posted      {} (received, by the portal)", statuses.posted);
+    println!("  decided at Justice        {} (processing, finished; learned by polling)", statuses.decided_at_moj);
+    println!("  read from the feed        {} events in {} pages", statuses.read.0, statuses.read.1);
+    let t = &statuses.stats["total"];
+    println!(
+        "  on time / late / open     {} / {} / {} (overdue {})",
+        t["finished_on_time"], t["finished_late"], t["open"], t["overdue"]
+    );
 
     if args.exit {
         gateway.shutdown().await;
@@ -269,6 +290,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  metrics     {base}/metrics");
     println!("  a dossier   curl -H 'Authorization: Bearer {operator_token}' {base}/v1/dossiers/<MaHoSo>");
     println!("  submit      curl -H 'Authorization: Bearer {portal_token}' -H 'Content-Type: application/json' --data @schemas/examples/khai-sinh.json {base}/v1/dossiers");
+    println!("  feed        curl -H 'Authorization: Bearer {portal_token}' '{base}/v1/feed?limit=10&wait=30'");
+    println!("  figures     curl -H 'Authorization: Bearer {portal_token}' {base}/v1/stats");
     println!("  look-up     curl -H 'Authorization: Bearer {portal_token}' '{base}/v1/agencies/mpi/lookups/enterprise?tax_code=0101234567'");
     println!("  simulators  <simulator URL>/_sim/received");
     crate::cli::shutdown_signal().await;

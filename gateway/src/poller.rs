@@ -2,11 +2,17 @@
 //! schedule for the status of the dossiers it decides that are not closed, a
 //! batch at a time in code order, and record what it reports as status events
 //! (the ones already known are duplicates and change nothing).
+//!
+//! An agency reports what is the target agency's to report (4, 5, 6, 8, 9), as a
+//! member of it would post: the steps of the dossier's sender that an agency's
+//! history echoes (its own "received", the portal's steps it was sent) are not
+//! taken from it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::Adapter;
+use schemas::lifecycle::{self, Reporter};
 use schemas::{AgencyId, MaHoSo};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -77,6 +83,11 @@ impl StatusPoller {
         let (mut accepted, mut refused) = (0u32, 0u32);
         for event in events {
             if !codes.contains(&event.dossier) {
+                continue;
+            }
+            if !lifecycle::may_post(Reporter::TargetAgency, event.status) {
+                let status = event.status.code().to_string();
+                self.metrics.status_events.with_label_values(&[&status, "poll", "status_not_permitted"]).inc();
                 continue;
             }
             if self.config.too_far_ahead(&event.at) {

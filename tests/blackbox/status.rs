@@ -240,7 +240,12 @@ async fn dvcqg_is_polled_for_the_dossiers_it_decides_and_not_sent_back_what_it_r
     assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(code).to_string()).await.0, 202);
     api.wait_all_delivered(code, 1, Duration::from_secs(10)).await;
 
-    // DVCQG's own officers record two steps there (another system pushes them).
+    // The portal reports the dossier received; the gateway passes it on to DVCQG.
+    let (status, body) = api.post_status(PORTAL_TOKEN, code, &item(code, 2, "20261122083000", "Tiếp nhận")).await;
+    assert_eq!(status, 201, "{body}");
+    api.wait_all_delivered(code, 2, Duration::from_secs(10)).await;
+
+    // DVCQG's own officer records the next step there (another system pushes it).
     let config: DvcqgConfig = toml::from_str(&format!(
         "url = \"{}\"\nusername = \"{SIM_USER}\"\npassword = \"{SIM_PASSWORD}\"\nunit_code = \"000.00.00.G22\"\n",
         sim.url()
@@ -248,13 +253,11 @@ async fn dvcqg_is_polled_for_the_dossiers_it_decides_and_not_sent_back_what_it_r
     .unwrap();
     let officer = DvcqgAdapter::new(AgencyId::parse("dvcqg").unwrap(), config, reqwest::Client::new());
     let dossier = MaHoSo::parse(code).unwrap();
-    let steps = [
-        StatusEvent::new(dossier.clone(), TrangThaiHoSo::DuocTiepNhan, VnDateTime::parse("20261122083000").unwrap()),
-        StatusEvent::new(dossier, TrangThaiHoSo::DangXuLy, VnDateTime::parse("20261122100000").unwrap()),
-    ];
+    let steps = [StatusEvent::new(dossier, TrangThaiHoSo::DangXuLy, VnDateTime::parse("20261122100000").unwrap())];
     assert!(matches!(officer.push_progress(&steps).await, adapters::Outcome::Delivered { .. }));
 
-    // The poll brings both to the portal's feed and to the ministry's.
+    // The poll brings it to the portal's feed and to the ministry's; the 2 that
+    // DVCQG's history holds is the portal's, not DVCQG's to report.
     let deadline = Instant::now() + Duration::from_secs(10);
     let events = loop {
         let (events, _) = api.drain_feed(PORTAL_TOKEN, None, 10).await;
@@ -265,7 +268,8 @@ async fn dvcqg_is_polled_for_the_dossiers_it_decides_and_not_sent_back_what_it_r
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(statuses(&events), [2, 4]);
-    assert!(events.iter().all(|e| e["reported_by"] == "poll:dvcqg"));
+    assert_eq!(events[0]["reported_by"], "portal-h29");
+    assert_eq!(events[1]["reported_by"], "poll:dvcqg");
     let (ministry, _) = api.drain_feed(MINISTRY_TOKEN, None, 10).await;
     assert_eq!(statuses(&ministry), [2, 4]);
     // Further polls find nothing new, and nothing was pushed back to DVCQG.
@@ -273,12 +277,12 @@ async fn dvcqg_is_polled_for_the_dossiers_it_decides_and_not_sent_back_what_it_r
     assert_eq!(api.drain_feed(PORTAL_TOKEN, None, 10).await.0.len(), 2);
     assert_eq!(sim.progress().len(), 2, "{:?}", sim.progress());
     let (_, view) = api.dossier(PORTAL_TOKEN, code).await;
-    assert_eq!(view["deliveries"].as_array().unwrap().len(), 1, "{view}");
+    assert_eq!(view["deliveries"].as_array().unwrap().len(), 2, "the dossier and the portal's 2: {view}");
 
     // A portal step still goes to DVCQG.
     let (status, body) = api.post_status(PORTAL_TOKEN, code, &item(code, 7, "20261122110000", "Rút hồ sơ")).await;
     assert_eq!(status, 201, "{body}");
-    api.wait_all_delivered(code, 2, Duration::from_secs(10)).await;
+    api.wait_all_delivered(code, 3, Duration::from_secs(10)).await;
     let at_dvcqg: Vec<String> = sim.progress().into_iter().map(|p| p.trang_thai).collect();
     assert_eq!(at_dvcqg, ["2", "4", "7"]);
 }
