@@ -146,6 +146,8 @@ pub struct DeliveryInfo {
 /// A stored status event, as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryEntry {
+    /// The event's id, as in the feeds.
+    pub event_id: i64,
     /// The event in canonical form.
     pub event: serde_json::Value,
     /// Who reported it.

@@ -10,7 +10,7 @@ type Backfill = fn(&Connection) -> rusqlite::Result<()>;
 const MIGRATIONS: &[(i64, &str, Option<Backfill>)] = &[(1, V1, None), (2, V2, Some(backfill_dossier_dates))];
 
 /// Dossiers, their deliveries and their status history.
-const V1: &str = r#"
+pub(super) const V1: &str = r#"
 CREATE TABLE dossiers (
     code            TEXT PRIMARY KEY,
     sender          TEXT NOT NULL,

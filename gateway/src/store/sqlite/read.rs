@@ -63,15 +63,18 @@ pub(super) fn dossier(c: &Connection, code: &str) -> Result<Option<StoredDossier
         .collect::<Result<Vec<_>, StoreError>>()?;
     let mut stmt = c
         .prepare_cached(
-            "SELECT event, reported_by, recorded_at_ms FROM status_events WHERE dossier_code = ?1 ORDER BY id",
+            "SELECT id, event, reported_by, recorded_at_ms FROM status_events WHERE dossier_code = ?1 ORDER BY id",
         )
         .map_err(db)?;
     let history = stmt
-        .query_map([code], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+        .query_map([code], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+        })
         .map_err(db)?
         .map(|row| {
-            let (event, reported_by, at) = row.map_err(db)?;
+            let (event_id, event, reported_by, at) = row.map_err(db)?;
             Ok(HistoryEntry {
+                event_id,
                 event: serde_json::from_str(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 reported_by,
                 recorded_at: ms(Some(at)).unwrap_or_default(),

@@ -242,3 +242,42 @@ async fn figures_follow_the_timeliness_rule_across_zones_and_day_boundaries() {
     let only = s.stats(window, Some(&AgencyId::parse("moj").unwrap())).await.unwrap();
     assert!(only.is_empty(), "every case is decided by dvcqg");
 }
+
+#[tokio::test]
+async fn dossiers_stored_before_the_status_columns_get_their_dates_from_their_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/examples/khai-sinh.json")).unwrap();
+    let dossier = schemas::dossier_from_json(&body).unwrap();
+    {
+        // A database as version 1 of the schema left it, with one dossier.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(crate::store::migrations::V1).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 0);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical,
+                                   receipt, correlation_id, accepted_at_ms)
+             VALUES (?1, 'portal-a', 'moj', ?2, x'00', 'application/json', x'00', ?3, ?4, 'c', 0)",
+            params![
+                dossier.code.as_str(),
+                dossier.procedure_code.as_str(),
+                serde_json::to_string(&dossier).unwrap(),
+                serde_json::to_string(&new_dossier(dossier.code.as_str(), "portal-a", 1).receipt).unwrap()
+            ],
+        )
+        .unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    let window = StatsWindow { from: DateTime::<Utc>::UNIX_EPOCH, to: Utc::now() };
+    let rows = s.stats(window, None).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].figures.received, 1, "the received date was filled in");
+    let expected_overdue = u64::from(dossier.due_at.to_utc() < window.to);
+    assert_eq!((rows[0].figures.open, rows[0].figures.overdue), (1, expected_overdue), "and the due date");
+    let d = s.dossier(&dossier.code).await.unwrap().unwrap();
+    assert_eq!(d.due_at, Some(dossier.due_at.to_utc()));
+}
