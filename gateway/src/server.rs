@@ -170,6 +170,18 @@ async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Hand
     }
 }
 
+/// The query's parameters, each named at most once (400 `bad_query` otherwise).
+pub(crate) fn query_params(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("{k} is given twice")));
+        }
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(out)
+}
+
 fn method_not_allowed(allow: &'static str) -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this endpoint accepts {allow}"))
         .with_header(header::ALLOW, allow)

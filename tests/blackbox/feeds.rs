@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use adapters::dvcqg::DvcqgSimulator;
+
 use crate::status::item;
 use crate::support::*;
 
@@ -34,14 +36,22 @@ fn feed_options(extra: &str) -> Options {
     Options { delivery_extra: "status_sync_agency = \"\"".into(), extra: extra.into(), ..Options::default() }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_poll_wakes_on_a_post_and_ends_empty_at_its_wait() {
+const CODE: &str = "000.00.31.H29-261122-0001";
+
+/// A gateway with `extra` configuration, where portal-h29 has submitted [`CODE`].
+async fn gateway_with_a_dossier(extra: &str) -> (DvcqgSimulator, tempfile::TempDir, GatewayProcess, Api) {
     let sim = simulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &feed_options(""))).await;
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &feed_options(extra))).await;
     let api = Api::new(&gw.url);
-    let code = "000.00.31.H29-261122-0001";
-    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", dossier_for(code, false)).await.0, 202);
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", dossier_for(CODE, false)).await.0, 202);
+    (sim, dir, gw, api)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_wakes_on_a_post_and_ends_empty_at_its_wait() {
+    let (_sim, _dir, _gw, api) = gateway_with_a_dossier("").await;
+    let code = CODE;
 
     // An empty feed from its start: no events, and no cursor yet.
     let (status, page) = api.feed(MINISTRY_TOKEN, "").await;
@@ -85,12 +95,8 @@ async fn a_long_poll_wakes_on_a_post_and_ends_empty_at_its_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_reads_only_its_own_feed() {
-    let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &feed_options(""))).await;
-    let api = Api::new(&gw.url);
-    let code = "000.00.31.H29-261122-0001";
-    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", dossier_for(code, false)).await.0, 202);
+    let (_sim, _dir, _gw, api) = gateway_with_a_dossier("").await;
+    let code = CODE;
     assert_eq!(api.post_status(PORTAL_TOKEN, code, &item(code, 2, "20261122083000", "x")).await.0, 201);
     let (_, own) = api.feed(PORTAL_TOKEN, "").await;
     let cursor = own["next"].as_str().unwrap().to_owned();
@@ -158,13 +164,9 @@ async fn cursors_survive_a_restart_with_no_event_lost_or_repeated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_past_retention_leave_the_feed_and_an_old_cursor_says_so() {
-    let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let opts = feed_options("[status]\nfeed_retention = \"1s\"\nfeed_prune_interval = \"100ms\"\n");
-    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
-    let api = Api::new(&gw.url);
-    let code = "000.00.31.H29-261122-0001";
-    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", dossier_for(code, false)).await.0, 202);
+    let (_sim, _dir, _gw, api) =
+        gateway_with_a_dossier("[status]\nfeed_retention = \"1s\"\nfeed_prune_interval = \"100ms\"\n").await;
+    let code = CODE;
     assert_eq!(api.post_status(PORTAL_TOKEN, code, &item(code, 2, "20261122083000", "x")).await.0, 201);
     let (_, page) = api.feed(PORTAL_TOKEN, "").await;
     let old = page["next"].as_str().unwrap().to_owned();

@@ -60,14 +60,9 @@ fn bad_query(message: impl Into<String>) -> ApiError {
 fn parse_query(st: &AppState, query: &str) -> Result<Query, ApiError> {
     let max_limit = st.config.status.feed_max_limit;
     let mut q = Query { after: None, limit: DEFAULT_LIMIT.min(max_limit), wait: Duration::ZERO, member: None };
-    let mut seen: Vec<String> = Vec::new();
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        if seen.iter().any(|s| *s == k) {
-            return Err(bad_query(format!("{k} is given twice")));
-        }
-        seen.push(k.to_string());
-        match k.as_ref() {
-            "after" if !v.is_empty() => q.after = Some(v.into_owned()),
+    for (k, v) in super::query_params(query)? {
+        match k.as_str() {
+            "after" if !v.is_empty() => q.after = Some(v),
             "after" => {}
             "limit" => {
                 q.limit = v
@@ -84,7 +79,7 @@ fn parse_query(st: &AppState, query: &str) -> Result<Query, ApiError> {
                     .ok_or_else(|| bad_query("wait must be a number of seconds, 0 or more"))?;
                 q.wait = Duration::from_secs_f64(secs.min(st.config.status.feed_max_wait.as_secs_f64()));
             }
-            "member" => q.member = Some(v.into_owned()),
+            "member" => q.member = Some(v),
             other => return Err(bad_query(format!("unknown parameter {other}; use after, limit, wait or member"))),
         }
     }

@@ -57,13 +57,8 @@ fn instant(name: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
 fn window(query: &str) -> Result<(StatsWindow, Option<AgencyId>), ApiError> {
     let now = Utc::now();
     let (mut from, mut to, mut agency) = (DateTime::<Utc>::UNIX_EPOCH, now, None);
-    let mut seen: Vec<String> = Vec::new();
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        if seen.iter().any(|s| *s == k) {
-            return Err(bad(format!("{k} is given twice")));
-        }
-        seen.push(k.to_string());
-        match k.as_ref() {
+    for (k, v) in super::query_params(query)? {
+        match k.as_str() {
             _ if v.is_empty() => {}
             "from" => from = instant("from", &v)?,
             "to" => to = instant("to", &v)?.min(now),
