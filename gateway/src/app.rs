@@ -23,6 +23,9 @@ use crate::server::{self, AppState};
 use crate::status::StatusDesk;
 use crate::store::{SqliteStore, Store, StoreError};
 
+/// How often the per-agency backlog is read from the store.
+const BACKLOG_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Why a gateway could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -116,6 +119,7 @@ impl Gateway {
         let wake = Arc::new(Notify::new());
         let hub = Arc::new(crate::feed::FeedHub::default());
         let desk = Arc::new(StatusDesk::new(&config, store.clone(), hub, wake.clone(), metrics.clone()));
+        let backlog = Arc::new(crate::limits::Backlog::new(&config));
         let state = Arc::new(AppState {
             members: Members::from_config(&config),
             routes: RoutingTable::from_config(&config),
@@ -126,6 +130,8 @@ impl Gateway {
             shutting_down: Default::default(),
             signatures: signatures.clone(),
             status: desk.clone(),
+            limits: crate::limits::MemberLimits::new(&config, metrics.clone()),
+            backlog: backlog.clone(),
             config: config.clone(),
         });
         let (tx, rx) = watch::channel(false);
@@ -149,10 +155,18 @@ impl Gateway {
             };
             tokio::spawn(poller.run(rx.clone()));
         }
+        tokio::spawn(backlog.refresh(store.clone(), metrics.clone(), BACKLOG_REFRESH, rx.clone()));
         tokio::spawn(prune_feeds(store.clone(), config.status.clone(), rx.clone()));
         let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
-        let worker =
-            DeliveryWorker { store, adapters, config: config.delivery.clone(), metrics, wake, signer: signatures };
+        let worker = DeliveryWorker {
+            store,
+            adapters,
+            config: config.delivery.clone(),
+            metrics,
+            wake,
+            signer: signatures,
+            backlog: state.backlog.clone(),
+        };
         let worker = tokio::spawn(worker.run(rx));
         Ok(Gateway { addr, state, shutdown: tx, server, worker })
     }

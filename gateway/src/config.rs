@@ -9,10 +9,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod limits;
 mod signatures;
 mod status;
 
 use adapters::dvcqg::DvcqgConfig;
+pub use limits::{Rate, RateLimits};
 use schemas::{AgencyId, MemberId};
 use serde::Deserialize;
 pub use signatures::{RevocationMode, SignaturePolicy, SignaturesConfig};
@@ -52,6 +54,9 @@ pub struct Config {
     /// Status updates: feeds and status polls.
     #[serde(default)]
     pub status: StatusConfig,
+    /// Rate limits every member gets unless its own `limits` say otherwise.
+    #[serde(default)]
+    pub limits: RateLimits,
 }
 
 /// The HTTP server.
@@ -126,6 +131,9 @@ pub struct DeliveryConfig {
     /// delivery per dossier). Defaults to the agency `dvcqg` when one is configured;
     /// `""` turns synchronisation off.
     pub status_sync_agency: Option<String>,
+    /// Most deliveries waiting for one agency: past it, new dossiers for that
+    /// agency get 503 with `Retry-After` until the backlog drains. Unset: no limit.
+    pub max_queue_per_agency: Option<u64>,
 }
 
 impl Default for DeliveryConfig {
@@ -138,6 +146,7 @@ impl Default for DeliveryConfig {
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             status_sync_agency: None,
+            max_queue_per_agency: None,
         }
     }
 }
@@ -223,6 +232,9 @@ pub struct MemberConfig {
     /// from a signer one of these names (by subject, organisation or key).
     #[serde(default)]
     pub signers: Vec<schemas::pki::SignerBinding>,
+    /// The member's rate limits, per class; unset classes take `[limits]`.
+    #[serde(default)]
+    pub limits: RateLimits,
 }
 
 /// One routing rule: `procedure` (exact) or `prefix`, never both.
@@ -433,6 +445,10 @@ impl Config {
 
         signatures::validate(self, &mut push);
         status::validate(self, &mut push);
+        limits::validate(self, &mut push);
+        if self.delivery.max_queue_per_agency == Some(0) {
+            push("delivery.max_queue_per_agency".into(), "must be greater than 0".into());
+        }
 
         if let Some(a) = &self.delivery.status_sync_agency {
             if !a.is_empty() && !self.agencies.contains_key(a) {

@@ -34,6 +34,8 @@ pub struct DeliveryWorker {
     pub wake: Arc<Notify>,
     /// Signs requests to agencies that take signed messages.
     pub signer: Arc<crate::signatures::Signatures>,
+    /// Deliveries waiting per agency, told when one ends.
+    pub backlog: Arc<crate::limits::Backlog>,
 }
 
 /// The wait before retry number `attempt` (1-based): `initial * 2^(attempt-1)`,
@@ -154,8 +156,13 @@ impl DeliveryWorker {
                 }
             }
         };
+        let ended = matches!(result, AttemptResult::Delivered { .. } | AttemptResult::Failed { .. });
         let timer = self.metrics.store_duration.with_label_values(&["record_attempt"]).start_timer();
-        if let Err(e) = self.store.record_attempt(job.id, result).await {
+        let recorded = self.store.record_attempt(job.id, result).await;
+        if recorded.is_ok() && ended {
+            self.backlog.done(&agency);
+        }
+        if let Err(e) = recorded {
             // The claim expires and the delivery is attempted again; the agency drops
             // the repeat by its idempotency key.
             error!(error = %e, "cannot record delivery outcome; it will be attempted again");

@@ -91,6 +91,7 @@ fn demo_config(
                 spki_sha256: Some(pki.portal.certificate().spki_sha256.clone()),
                 ..Default::default()
             }],
+            limits: Default::default(),
         },
         MemberConfig {
             id: "operator".into(),
@@ -101,6 +102,7 @@ fn demo_config(
             lookups: Vec::new(),
             signature: Default::default(),
             signers: Vec::new(),
+            limits: Default::default(),
         },
     ];
     // No routes: the default table routes each ministry procedure to its ministry

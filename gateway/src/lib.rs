@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod feed;
+pub mod limits;
 pub mod metrics;
 pub mod poller;
 pub mod routing;

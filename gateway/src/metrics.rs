@@ -44,6 +44,10 @@ pub struct Metrics {
     /// against its due date now (`on_time`, `late`, `within_time`, `overdue`); their
     /// sum is every dossier received.
     pub dossiers: IntGaugeVec,
+    /// `lienthong_rate_limited_total{member,class}`: requests refused with 429.
+    pub rate_limited: IntCounterVec,
+    /// `lienthong_queue_depth{agency}`: deliveries waiting per agency.
+    pub queue_depth: IntGaugeVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -125,6 +129,15 @@ impl Metrics {
         )
         .expect("valid metric definition");
         registry.register(Box::new(dossiers.clone())).expect("metric registered once");
+        let rate_limited = counter(
+            "lienthong_rate_limited_total",
+            "Requests refused with 429 by member and class (submit, lookup, read)",
+            &["member", "class"],
+        );
+        let queue_depth =
+            IntGaugeVec::new(Opts::new("lienthong_queue_depth", "Deliveries waiting per agency"), &["agency"])
+                .expect("valid metric definition");
+        registry.register(Box::new(queue_depth.clone())).expect("metric registered once");
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -146,6 +159,8 @@ impl Metrics {
             status_events,
             status_polls,
             dossiers,
+            rate_limited,
+            queue_depth,
             build_info,
         }
     }

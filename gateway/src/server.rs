@@ -57,6 +57,10 @@ pub struct AppState {
     pub signatures: Arc<crate::signatures::Signatures>,
     /// Records status events and wakes the feeds.
     pub status: Arc<crate::status::StatusDesk>,
+    /// Each member's rate limits.
+    pub limits: crate::limits::MemberLimits,
+    /// Deliveries waiting per agency, for back-pressure.
+    pub backlog: Arc<crate::limits::Backlog>,
 }
 
 /// A JSON response with the correlation id header.

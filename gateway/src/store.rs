@@ -99,6 +99,11 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
+    /// Whether the delivery is over (delivered or failed for good).
+    pub fn is_done(self) -> bool {
+        matches!(self, Self::Delivered | Self::Failed)
+    }
+
     /// The state's name, as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod feeds;
+mod limits;
 mod ministries;
 mod pki;
 mod signatures;

@@ -18,6 +18,7 @@ use super::{body, AppState, Handled};
 use crate::auth::Member;
 use crate::config::Role;
 use crate::error::ApiError;
+use crate::limits::Class;
 use crate::store::{NewDossier, Receipt, SubmitOutcome};
 
 const ROUTE: &str = "/v1/dossiers";
@@ -65,6 +66,7 @@ async fn pipeline(
     if member.role != Role::Portal {
         return Err(ApiError::forbidden("only portal members submit dossiers"));
     }
+    st.limits.check(member.id.as_str(), Class::Submit)?;
     let dialect = dialect(req.headers())?;
     let xml_receipt = super::receipt::wants_xml(req.headers());
     let limits = &st.config.server;
@@ -83,6 +85,7 @@ async fn pipeline(
         }
     }
     let agency = route(st, &dossier)?;
+    st.backlog.admit(agency.as_str())?;
     let also_to: Vec<AgencyId> = st.config.status_sync_agency().filter(|sync| *sync != agency).into_iter().collect();
     let receipt = Receipt {
         receipt_id: uuid::Uuid::now_v7().to_string(),
@@ -98,7 +101,7 @@ async fn pipeline(
         code: dossier.code.clone(),
         sender: member.id.clone(),
         agency: agency.clone(),
-        also_to,
+        also_to: also_to.clone(),
         procedure_code: dossier.procedure_code.to_string(),
         received_at: dossier.received_at.to_utc(),
         due_at: dossier.due_at.to_utc(),
@@ -118,6 +121,7 @@ async fn pipeline(
     })?;
     match outcome {
         SubmitOutcome::Accepted(receipt) => {
+            st.backlog.queued(std::iter::once(agency.as_str()).chain(also_to.iter().map(AgencyId::as_str)));
             st.wake.notify_one();
             st.metrics.dossiers_accepted.with_label_values(&[agency.as_str(), dialect.label()]).inc();
             info!(dossier = %dossier.code, agency = %agency, receipt = %receipt.receipt_id, "dossier accepted");

@@ -101,6 +101,7 @@ async fn run(
     query: &str,
     cid: &str,
 ) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, ApiError> {
+    st.limits.check(member.id.as_str(), crate::limits::Class::Read)?;
     let q = parse_query(st, query)?;
     let feed_of = match &q.member {
         Some(m) if m != member.id.as_str() && member.role != Role::Operator => {

@@ -67,6 +67,9 @@ async fn run(
     if !may_call(st, member, agency, name) {
         return (Some(agency_id), Err(ApiError::forbidden("this member may not call this look-up")));
     }
+    if let Err(e) = st.limits.check(member.id.as_str(), crate::limits::Class::Lookup) {
+        return (Some(agency_id), Err(e));
+    }
     let Some(spec) = adapter.lookups().iter().find(|l| l.name == name) else {
         let offered: Vec<&str> = adapter.lookups().iter().map(|l| l.name).collect();
         let msg = format!("agency {agency} offers the look-ups: {}", offered.join(", "));

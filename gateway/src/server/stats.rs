@@ -78,6 +78,7 @@ pub(crate) async fn stats(st: &Arc<AppState>, req: Request<Incoming>, cid: &str)
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = async {
+        st.limits.check(member.id.as_str(), crate::limits::Class::Read)?;
         let (w, agency) = window(req.uri().query().unwrap_or_default())?;
         let timer = st.metrics.store_duration.with_label_values(&["stats"]).start_timer();
         let rows = st.store.stats(w, agency.as_ref()).await;

@@ -55,6 +55,7 @@ async fn run(
     code: &str,
     cid: &str,
 ) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, ApiError> {
+    st.limits.check(member.id.as_str(), crate::limits::Class::Submit)?;
     let unknown = || ApiError::not_found("no dossier with this code");
     let code = MaHoSo::parse(code).map_err(|_| unknown())?;
     if dialect(req.headers())? != Dialect::Json {

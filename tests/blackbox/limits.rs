@@ -1,0 +1,147 @@
+//! Rate limits per member and class, with `Retry-After` and no work done on a
+//! refused request; and the per-agency backlog that turns new dossiers away.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::status::metric;
+use crate::support::*;
+
+fn code(i: u32) -> String {
+    format!("000.00.31.H49-261122-{i:04}")
+}
+
+/// Sends only the headers of a submission, announcing a body that never comes,
+/// and returns the raw response head.
+async fn headers_only(base: &str, token: &str) -> String {
+    let addr = base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/dossiers HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await.expect("answered").unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_class_is_limited_per_member_with_retry_after_and_no_work_done() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        portal_b_extra: "limits = { submit = { per_second = 1, burst = 2 }, lookup = { per_second = 0.2, burst = 1 }, \
+                         read = { per_second = 1, burst = 3 } }"
+            .into(),
+        ..Options::default()
+    };
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
+    let api = Api::new(&gw.url);
+
+    // Submissions: the burst, then 429 with the wait, and nothing stored.
+    for i in 1..=2 {
+        assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(i)).to_string()).await.0, 202);
+    }
+    let r = api
+        .http
+        .post(format!("{}/v1/dossiers", api.base))
+        .bearer_auth(PORTAL_B_TOKEN)
+        .header("content-type", "application/json")
+        .body(json_dossier(&code(3)).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert_eq!(count_rows(&gw.database(), "dossiers"), 2, "the refused dossier was not stored");
+    // A refusal does not wait for the body: the headers alone are answered.
+    let started = Instant::now();
+    let answer = headers_only(&api.base, PORTAL_B_TOKEN).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(2), "answered without reading the body");
+    // Status posts share the submission bucket; another member has its own.
+    let (status, _) =
+        api.post_status(PORTAL_B_TOKEN, &code(1), &crate::status::item(&code(1), 2, "20261122083000", "x")).await;
+    assert_eq!(status, 429);
+    let other = "000.00.31.H29-261122-0001";
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(other).to_string()).await.0, 202);
+    // After the wait, the member may submit again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(3)).to_string()).await.0, 202);
+
+    // Look-ups: one, then 429 with a 5 s wait, and the agency was not asked.
+    let lookup = format!("/v1/agencies/dvcqg/lookups/dossier?code={}", code(1));
+    assert_eq!(api.get(PORTAL_B_TOKEN, &lookup).await.0, 200);
+    let asked = sim.stats().requests;
+    let r = api.http.get(format!("{}{lookup}", api.base)).bearer_auth(PORTAL_B_TOKEN).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["retry-after"].to_str().unwrap()), (429, "5"));
+    assert_eq!(sim.stats().requests, asked, "a refused look-up never reaches the agency");
+
+    // Reads: feeds, dossiers and figures share one bucket.
+    let mut refused = 0;
+    for path in ["/v1/feed", "/v1/stats", "/v1/feed", "/v1/feed"] {
+        let (status, _) = api.get(PORTAL_B_TOKEN, path).await;
+        refused += u32::from(status == 429);
+    }
+    assert!(refused >= 1, "a burst of 3 reads then refusals");
+
+    let submit = metric(&api, "lienthong_rate_limited_total", &[("member", "portal-h49"), ("class", "submit")]).await;
+    assert_eq!(submit, Some(3.0));
+    let lookups = metric(&api, "lienthong_rate_limited_total", &[("member", "portal-h49"), ("class", "lookup")]).await;
+    assert_eq!(lookups, Some(1.0));
+    let unlimited = metric(&api, "lienthong_rate_limited_total", &[("member", "portal-h29")]).await;
+    assert_eq!(unlimited, None, "the other member was never limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_with_a_full_backlog_turns_new_dossiers_away_and_the_others_flow() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Agency `other` is down (nothing listens there): its deliveries wait.
+    let opts = Options {
+        other_url: Some("http://127.0.0.1:9".into()),
+        // No status sync: every dossier waits for its own agency only.
+        delivery_extra: "max_queue_per_agency = 3\nstatus_sync_agency = \"\"".into(),
+        ..Options::default()
+    };
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
+    let api = Api::new(&gw.url);
+    let for_other = |i: u32| {
+        let mut d = json_dossier(&code(i));
+        d["MaTTHC"] = "3.000181".into();
+        d.to_string()
+    };
+    for i in 1..=3 {
+        assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", for_other(i)).await.0, 202);
+    }
+    let r = api
+        .http
+        .post(format!("{}/v1/dossiers", api.base))
+        .bearer_auth(PORTAL_B_TOKEN)
+        .header("content-type", "application/json")
+        .body(for_other(4))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "agency_backlog_full", "{body}");
+    assert_eq!(count_rows(&gw.database(), "dossiers"), 3);
+
+    // Dossiers for DVCQG, which keeps up, are accepted; the backlog stays full
+    // after the gateway reads it back from the store.
+    for i in 10..13 {
+        assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(i)).to_string()).await.0, 202);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", for_other(5)).await.0, 503);
+    let depth = metric(&api, "lienthong_queue_depth", &[("agency", "other")]).await;
+    assert_eq!(depth, Some(3.0));
+    let refused = metric(&api, "lienthong_dossiers_refused_total", &[("reason", "agency_backlog_full")]).await;
+    assert_eq!(refused, Some(2.0));
+}
