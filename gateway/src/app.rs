@@ -50,6 +50,12 @@ pub enum StartError {
     /// The trust store or the signing key could not be loaded.
     #[error(transparent)]
     Signatures(#[from] crate::signatures::SignaturesError),
+    /// The TLS certificate, key or client CAs could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// Neither TLS nor plain HTTP is configured.
+    #[error("{0}")]
+    Insecure(String),
 }
 
 /// A running gateway.
@@ -101,6 +107,13 @@ impl Gateway {
 
     /// Like [`Gateway::start`], with a store the caller opened.
     pub async fn start_with_store(config: Config, store: Arc<dyn Store>) -> Result<Gateway, StartError> {
+        if let Some(problem) = config.serving_problem() {
+            return Err(StartError::Insecure(problem));
+        }
+        let tls = match &config.server.tls {
+            Some(t) => Some(Arc::new(crate::tls::TlsReloader::new(t.clone())?)),
+            None => None,
+        };
         let adapters = Arc::new(build_adapters(&config)?);
         let signatures = Arc::new(crate::signatures::Signatures::from_config(&config)?);
         let addr = config.server.listen;
@@ -132,6 +145,7 @@ impl Gateway {
             status: desk.clone(),
             limits: crate::limits::MemberLimits::new(&config, metrics.clone()),
             backlog: backlog.clone(),
+            tls: tls.clone(),
             config: config.clone(),
         });
         let (tx, rx) = watch::channel(false);
@@ -155,6 +169,9 @@ impl Gateway {
             };
             tokio::spawn(poller.run(rx.clone()));
         }
+        if let Some(tls) = tls {
+            tokio::spawn(tls.watch(metrics.clone(), rx.clone()));
+        }
         tokio::spawn(backlog.refresh(store.clone(), metrics.clone(), BACKLOG_REFRESH, rx.clone()));
         tokio::spawn(prune_feeds(store.clone(), config.status.clone(), rx.clone()));
         let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
@@ -171,9 +188,10 @@ impl Gateway {
         Ok(Gateway { addr, state, shutdown: tx, server, worker })
     }
 
-    /// The base URL, such as `http://127.0.0.1:8080`.
+    /// The base URL, such as `http://127.0.0.1:8080` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.state.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting, lets in-flight requests and deliveries finish within their

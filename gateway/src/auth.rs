@@ -1,5 +1,7 @@
-//! Who is calling: bearer tokens matched by their SHA-256 against the members of
-//! the configuration. Tokens themselves are never stored.
+//! Who is calling: the client certificate of a mutual-TLS connection, matched to
+//! the members configured with `client_certificate`, or a bearer token matched by
+//! its SHA-256 against the members configured with `token_sha256`. Tokens
+//! themselves are never stored, and a member on mutual TLS has no token.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +10,7 @@ use http::HeaderMap;
 use schemas::{AgencyId, MemberId};
 use sha2::{Digest, Sha256};
 
-use schemas::pki::SignerBinding;
+use schemas::pki::{CertInfo, SignerBinding};
 
 use crate::config::{Config, Role, SignaturePolicy};
 
@@ -27,10 +29,16 @@ pub struct Member {
     pub signers: Arc<Vec<SignerBinding>>,
 }
 
-/// Token hash to member.
+/// The verified client certificate of a mutual-TLS connection, put in each of
+/// its requests' extensions.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate(pub Arc<CertInfo>);
+
+/// Token hash to member, and client-certificate bindings to member.
 #[derive(Debug, Default)]
 pub struct Members {
     by_hash: HashMap<[u8; 32], Member>,
+    by_certificate: Vec<(SignerBinding, Member)>,
 }
 
 /// SHA-256 of a token, as configured in `token_sha256`.
@@ -41,19 +49,41 @@ pub fn hash_token(token: &str) -> String {
 impl Members {
     /// Builds the lookup from a validated configuration.
     pub fn from_config(config: &Config) -> Self {
-        let mut by_hash = HashMap::new();
+        let (mut by_hash, mut by_certificate) = (HashMap::new(), Vec::new());
         for m in &config.members {
-            let (Ok(id), Ok(hash)) = (MemberId::parse(&m.id), hex::decode(&m.token_sha256)) else { continue };
-            let Ok(hash) = <[u8; 32]>::try_from(hash) else { continue };
+            let Ok(id) = MemberId::parse(&m.id) else { continue };
             let agency = m.agency.as_deref().and_then(|a| AgencyId::parse(a).ok());
             let signers = Arc::new(m.signers.clone());
-            by_hash.insert(hash, Member { id, role: m.role, agency, signature: m.signature, signers });
+            let member = Member { id, role: m.role, agency, signature: m.signature, signers };
+            match (&m.token_sha256, &m.client_certificate) {
+                (Some(token), None) => {
+                    let Some(hash) = hex::decode(token).ok().and_then(|h| <[u8; 32]>::try_from(h).ok()) else {
+                        continue;
+                    };
+                    by_hash.insert(hash, member);
+                }
+                (None, Some(binding)) => by_certificate.push((binding.clone(), member)),
+                // Validation refuses both and neither.
+                _ => {}
+            }
         }
-        Self { by_hash }
+        Self { by_hash, by_certificate }
+    }
+
+    /// The caller: the member its client certificate identifies when the
+    /// connection presented one that a member is bound to, else the member whose
+    /// bearer token it carries.
+    pub fn authenticate(&self, headers: &HeaderMap, peer: Option<&PeerCertificate>) -> Option<&Member> {
+        if let Some(PeerCertificate(cert)) = peer {
+            if let Some((_, m)) = self.by_certificate.iter().find(|(b, _)| b.matches(cert)) {
+                return Some(m);
+            }
+        }
+        self.by_token(headers)
     }
 
     /// The member whose bearer token the request carries, if any.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Option<&Member> {
+    fn by_token(&self, headers: &HeaderMap) -> Option<&Member> {
         let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
         if !scheme.eq_ignore_ascii_case("bearer") {
@@ -92,16 +122,16 @@ mod tests {
     #[test]
     fn bearer_token_identifies_the_member() {
         let m = members();
-        assert_eq!(m.authenticate(&headers("Bearer s3cret")).unwrap().id.as_str(), "portal-h29");
-        assert_eq!(m.authenticate(&headers("bearer s3cret")).unwrap().id.as_str(), "portal-h29");
+        assert_eq!(m.by_token(&headers("Bearer s3cret")).unwrap().id.as_str(), "portal-h29");
+        assert_eq!(m.by_token(&headers("bearer s3cret")).unwrap().id.as_str(), "portal-h29");
     }
 
     #[test]
     fn wrong_missing_or_malformed_credentials_fail_closed() {
         let m = members();
         for bad in ["Bearer wrong", "Bearer ", "Basic s3cret", "s3cret", "Bearer s3cret2", "Bearers3cret"] {
-            assert!(m.authenticate(&headers(bad)).is_none(), "{bad:?}");
+            assert!(m.by_token(&headers(bad)).is_none(), "{bad:?}");
         }
-        assert!(m.authenticate(&HeaderMap::new()).is_none());
+        assert!(m.by_token(&HeaderMap::new()).is_none());
     }
 }

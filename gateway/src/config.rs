@@ -12,6 +12,7 @@ use std::time::Duration;
 mod limits;
 mod signatures;
 mod status;
+mod tls;
 
 use adapters::dvcqg::DvcqgConfig;
 pub use limits::{Rate, RateLimits};
@@ -19,6 +20,7 @@ use schemas::{AgencyId, MemberId};
 use serde::Deserialize;
 pub use signatures::{RevocationMode, SignaturePolicy, SignaturesConfig};
 pub use status::StatusConfig;
+pub use tls::TlsConfig;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -76,6 +78,11 @@ pub struct ServerConfig {
     /// How long in-flight requests get to finish at shutdown.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// HTTPS: the certificate, the key and the client CAs of mutual TLS.
+    pub tls: Option<TlsConfig>,
+    /// Serve plain HTTP. Only for development: without `[server.tls]`, the
+    /// gateway does not start unless this says so explicitly.
+    pub plaintext: bool,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +93,8 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
+            tls: None,
+            plaintext: false,
         }
     }
 }
@@ -220,7 +229,13 @@ pub struct MemberConfig {
     pub agency: Option<String>,
     /// SHA-256 (hex) of the member's bearer token; the token itself is never stored.
     /// `lienthong hash-token` computes it.
-    pub token_sha256: String,
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+    /// For a member on mutual TLS instead of a token: the client certificate
+    /// that identifies it (by `subject`, `organisation` or `spki_sha256`), which
+    /// must chain to `server.tls.client_ca`.
+    #[serde(default)]
+    pub client_certificate: Option<schemas::pki::SignerBinding>,
     /// Look-ups the member may call: `agency/name`, `agency/*` or `*`. Operators may
     /// call every look-up; anyone else only those listed.
     #[serde(default)]
@@ -375,13 +390,14 @@ impl Config {
                 push(format!("{at}.id"), format!("member {} is defined twice", m.id));
             }
             seen_ids.push(m.id.clone());
-            let hash = m.token_sha256.to_ascii_lowercase();
-            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-                push(format!("{at}.token_sha256"), "must be 64 hexadecimal digits (lienthong hash-token)".into());
-            } else if seen_tokens.contains(&hash) {
-                push(format!("{at}.token_sha256"), "the same token is given to two members".into());
+            if let Some(hash) = m.token_sha256.as_deref().map(str::to_ascii_lowercase) {
+                if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    push(format!("{at}.token_sha256"), "must be 64 hexadecimal digits (lienthong hash-token)".into());
+                } else if seen_tokens.contains(&hash) {
+                    push(format!("{at}.token_sha256"), "the same token is given to two members".into());
+                }
+                seen_tokens.push(hash);
             }
-            seen_tokens.push(hash);
             match (m.role, &m.agency) {
                 (Role::Ministry, None) => push(format!("{at}.agency"), "a ministry member must name its agency".into()),
                 (Role::Ministry, Some(a)) if !self.agencies.contains_key(a) => {
@@ -446,6 +462,7 @@ impl Config {
         signatures::validate(self, &mut push);
         status::validate(self, &mut push);
         limits::validate(self, &mut push);
+        tls::validate(self, &mut push);
         if self.delivery.max_queue_per_agency == Some(0) {
             push("delivery.max_queue_per_agency".into(), "must be greater than 0".into());
         }
@@ -471,6 +488,14 @@ impl Config {
             None => "dvcqg",
         };
         self.agencies.contains_key(name).then(|| AgencyId::parse(name).ok()).flatten()
+    }
+
+    /// Why this configuration cannot serve: neither TLS nor an explicit
+    /// `plaintext = true`.
+    pub fn serving_problem(&self) -> Option<String> {
+        (self.server.tls.is_none() && !self.server.plaintext).then(|| {
+            "server: configure [server.tls] (HTTPS), or set server.plaintext = true for development".to_owned()
+        })
     }
 
     /// The path of the SQLite database file.

@@ -72,6 +72,8 @@ fn demo_config(
     cfg.signatures.key = Some(pki.dir.join("gateway.key.pem"));
     cfg.signatures.certificate_chain = Some(pki.dir.join("gateway.chain.pem"));
     cfg.server.listen = listen;
+    // Everything runs on this machine, on 127.0.0.1.
+    cfg.server.plaintext = true;
     cfg.store.data_dir = data_dir;
     cfg.delivery.backoff_initial = Duration::from_millis(200);
     cfg.delivery.backoff_max = Duration::from_secs(2);
@@ -84,7 +86,8 @@ fn demo_config(
             name: "Cổng Dịch vụ công thành phố Hà Nội".into(),
             role: Role::Portal,
             agency: None,
-            token_sha256: hash_token(portal),
+            token_sha256: Some(hash_token(portal)),
+            client_certificate: None,
             lookups: vec!["*".into()],
             signature: crate::config::SignaturePolicy::Required,
             signers: vec![schemas::pki::SignerBinding {
@@ -98,7 +101,8 @@ fn demo_config(
             name: "Vận hành Liên thông".into(),
             role: Role::Operator,
             agency: None,
-            token_sha256: hash_token(operator),
+            token_sha256: Some(hash_token(operator)),
+            client_certificate: None,
             lookups: Vec::new(),
             signature: Default::default(),
             signers: Vec::new(),

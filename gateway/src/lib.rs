@@ -23,6 +23,7 @@ pub mod signatures;
 pub mod sigtool;
 pub mod status;
 pub mod store;
+pub mod tls;
 
 pub use app::Gateway;
 pub use config::Config;

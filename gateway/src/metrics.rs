@@ -48,6 +48,10 @@ pub struct Metrics {
     pub rate_limited: IntCounterVec,
     /// `lienthong_queue_depth{agency}`: deliveries waiting per agency.
     pub queue_depth: IntGaugeVec,
+    /// `lienthong_tls_reloads_total{result}`: TLS files reloaded, `ok` or `error`.
+    pub tls_reloads: IntCounterVec,
+    /// `lienthong_tls_handshake_failures_total{reason}`: `refused` or `timeout`.
+    pub tls_handshake_failures: IntCounterVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -138,6 +142,13 @@ impl Metrics {
             IntGaugeVec::new(Opts::new("lienthong_queue_depth", "Deliveries waiting per agency"), &["agency"])
                 .expect("valid metric definition");
         registry.register(Box::new(queue_depth.clone())).expect("metric registered once");
+        let tls_reloads =
+            counter("lienthong_tls_reloads_total", "Reloads of changed TLS files by result (ok, error)", &["result"]);
+        let tls_handshake_failures = counter(
+            "lienthong_tls_handshake_failures_total",
+            "TLS handshakes that failed, by reason (refused, timeout)",
+            &["reason"],
+        );
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -161,6 +172,8 @@ impl Metrics {
             dossiers,
             rate_limited,
             queue_depth,
+            tls_reloads,
+            tls_handshake_failures,
             build_info,
         }
     }

@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tracing::{info, warn, Instrument};
 
-use crate::auth::Members;
+use crate::auth::{Members, PeerCertificate};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -61,6 +61,8 @@ pub struct AppState {
     pub limits: crate::limits::MemberLimits,
     /// Deliveries waiting per agency, for back-pressure.
     pub backlog: Arc<crate::limits::Backlog>,
+    /// The TLS configuration, when serving HTTPS.
+    pub tls: Option<Arc<crate::tls::TlsReloader>>,
 }
 
 /// A JSON response with the correlation id header.
@@ -206,6 +208,27 @@ async fn readiness(st: &AppState, cid: &str) -> Response<Full<Bytes>> {
     }
 }
 
+/// The service of one connection: every request carries the connection's client
+/// certificate, if any.
+fn service(
+    st: &Arc<AppState>,
+    peer: Option<PeerCertificate>,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Full<Bytes>>,
+    Error = Infallible,
+    Future = impl std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send,
+> + Clone {
+    let st = st.clone();
+    service_fn(move |mut req: Request<Incoming>| {
+        let st = st.clone();
+        if let Some(p) = &peer {
+            req.extensions_mut().insert(p.clone());
+        }
+        async move { Ok::<_, Infallible>(handle(st, req).await) }
+    })
+}
+
 /// Serves HTTP on `listener` until `shutdown` turns true, then gives in-flight
 /// requests the configured grace period.
 pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
@@ -224,16 +247,44 @@ pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let st = st.clone();
-                let svc = service_fn(move |req| {
-                    let st = st.clone();
-                    async move { Ok::<_, Infallible>(handle(st, req).await) }
-                });
-                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                match st.tls.clone() {
+                    None => {
+                        let conn = builder.serve_connection(TokioIo::new(stream), service(&st, None)).into_owned();
+                        let conn = graceful.watch(conn);
+                        tokio::spawn(async move {
+                            let _ = conn.await;
+                        });
+                    }
+                    Some(tls) => {
+                        // The handshake runs in the connection's own task, bounded in
+                        // time, so a slow or silent client holds up no one else.
+                        let (st, builder, watcher) = (st.clone(), builder.clone(), graceful.watcher());
+                        tokio::spawn(async move {
+                            let timeout = st.config.server.tls.as_ref().map(|t| t.handshake_timeout).unwrap_or_default();
+                            let stream = match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    st.metrics.tls_handshake_failures.with_label_values(&["refused"]).inc();
+                                    tracing::debug!(error = %e, "TLS handshake refused");
+                                    return;
+                                }
+                                Err(_) => {
+                                    st.metrics.tls_handshake_failures.with_label_values(&["timeout"]).inc();
+                                    return;
+                                }
+                            };
+                            let peer = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|c| c.first())
+                                .and_then(|der| schemas::pki::CertInfo::parse(der).ok())
+                                .map(|c| PeerCertificate(Arc::new(c)));
+                            let conn = builder.serve_connection(TokioIo::new(stream), service(&st, peer)).into_owned();
+                            let _ = watcher.watch(conn).await;
+                        });
+                    }
+                }
             }
             _ = shutdown.changed() => break,
         }

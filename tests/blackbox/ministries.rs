@@ -22,6 +22,7 @@ pub(crate) fn config_with(dir: &Path, sims: &Simulators, extra: &str) -> std::pa
         r#"
 [server]
 listen = "127.0.0.1:0"
+plaintext = true
 
 [store]
 data_dir = "{data}"

@@ -67,6 +67,7 @@ pub fn write_config(dir: &Path, dvcqg_url: &str, opts: &Options) -> PathBuf {
         r#"
 [server]
 listen = "127.0.0.1:0"
+plaintext = true
 max_body_bytes = {max_body}
 shutdown_grace = "5s"
 

@@ -50,7 +50,7 @@ impl Dialect {
 
 /// Handles a submission.
 pub(crate) async fn submit(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = pipeline(st, &member, req, cid).await;

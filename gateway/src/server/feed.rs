@@ -88,7 +88,7 @@ fn parse_query(st: &AppState, query: &str) -> Result<Query, ApiError> {
 
 /// Handles a feed read.
 pub(crate) async fn read(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = run(st, &member, req.uri().query().unwrap_or_default(), cid).await;

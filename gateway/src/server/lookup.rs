@@ -28,7 +28,7 @@ pub fn may_call(st: &AppState, member: &Member, agency: &str, name: &str) -> boo
 
 /// Handles a look-up.
 pub(crate) async fn lookup(st: &Arc<AppState>, req: Request<Incoming>, agency: &str, name: &str, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let started = Instant::now();

@@ -53,7 +53,7 @@ fn timeliness(stored: &StoredDossier) -> Option<&'static str> {
 
 /// Handles a dossier read.
 pub(crate) async fn dossier(st: &Arc<AppState>, req: Request<Incoming>, code: &str, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = async {

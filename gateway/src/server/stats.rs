@@ -74,7 +74,7 @@ fn window(query: &str) -> Result<(StatsWindow, Option<AgencyId>), ApiError> {
 
 /// Handles a statistics read.
 pub(crate) async fn stats(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = async {

@@ -27,7 +27,7 @@ const ROUTE: &str = "/v1/dossiers/{code}/status";
 
 /// Handles a status post.
 pub(crate) async fn post(st: &Arc<AppState>, req: Request<Incoming>, code: &str, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers()).cloned() else {
+    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = run(st, &member, req, code, cid).await;
