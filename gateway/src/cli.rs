@@ -93,6 +93,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::CheckConfig { file } => match Config::load(&file) {
+            Ok(config) if config.serving_problem().is_some() => {
+                eprintln!("{}: {}", file.display(), config.serving_problem().unwrap_or_default());
+                Ok(ExitCode::FAILURE)
+            }
             Ok(config) => {
                 println!(
                     "{}: ok ({} members, {} routes, {} agencies)",

@@ -71,8 +71,14 @@ pub fn server_config(config: &TlsConfig) -> Result<ServerConfig, TlsError> {
 pub struct TlsReloader {
     config: TlsConfig,
     current: RwLock<Arc<ServerConfig>>,
-    stamps: RwLock<Vec<Option<SystemTime>>>,
+    /// The files' modification times when last loaded, and the times seen at
+    /// the last check when they differed (a change is loaded once it has held
+    /// for a whole interval, so a certificate and key written one after the
+    /// other are loaded together).
+    stamps: RwLock<(Stamps, Option<Stamps>)>,
 }
+
+type Stamps = Vec<Option<SystemTime>>;
 
 fn files(config: &TlsConfig) -> Vec<PathBuf> {
     let mut out = vec![config.certificate.clone(), config.key.clone()];
@@ -80,7 +86,7 @@ fn files(config: &TlsConfig) -> Vec<PathBuf> {
     out
 }
 
-fn stamps(config: &TlsConfig) -> Vec<Option<SystemTime>> {
+fn stamps(config: &TlsConfig) -> Stamps {
     files(config).iter().map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok()).collect()
 }
 
@@ -89,7 +95,7 @@ impl TlsReloader {
     pub fn new(config: TlsConfig) -> Result<Self, TlsError> {
         let server = server_config(&config)?;
         let stamps = stamps(&config);
-        Ok(Self { config, current: RwLock::new(Arc::new(server)), stamps: RwLock::new(stamps) })
+        Ok(Self { config, current: RwLock::new(Arc::new(server)), stamps: RwLock::new((stamps, None)) })
     }
 
     /// An acceptor with the current configuration.
@@ -98,14 +104,25 @@ impl TlsReloader {
         TlsAcceptor::from(current)
     }
 
-    /// Reloads when a file changed since the last load. A file that cannot be
-    /// used keeps the previous configuration.
+    /// Reloads when the files changed since the last load and have not changed
+    /// since the previous check. Files that cannot be used keep the previous
+    /// configuration.
     pub fn reload_if_changed(&self, metrics: &Metrics) {
         let now = stamps(&self.config);
-        if *self.stamps.read().unwrap_or_else(|p| p.into_inner()) == now {
-            return;
+        {
+            let mut guard = self.stamps.write().unwrap_or_else(|p| p.into_inner());
+            let (loaded, seen) = &mut *guard;
+            if *loaded == now {
+                *seen = None;
+                return;
+            }
+            if seen.as_ref() != Some(&now) {
+                *seen = Some(now);
+                return;
+            }
+            *loaded = now;
+            *seen = None;
         }
-        *self.stamps.write().unwrap_or_else(|p| p.into_inner()) = now;
         match server_config(&self.config) {
             Ok(server) => {
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(server);

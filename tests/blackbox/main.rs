@@ -17,3 +17,4 @@ mod ministries;
 mod pki;
 mod signatures;
 mod status;
+mod tls;

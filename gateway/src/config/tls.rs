@@ -74,3 +74,50 @@ pub(super) fn validate(config: &Config, push: &mut impl FnMut(String, String)) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    const TOKEN: &str = "token_sha256 = \"00000000000000000000000000000000000000000000000000000000000000aa\"";
+    const CERT: &str = "client_certificate = { subject = \"CN=portal-mtls,C=VN\" }";
+    const TLS: &str = "[server.tls]\ncertificate = \"s.pem\"\nkey = \"k.pem\"\n";
+
+    fn errors(text: &str) -> Vec<String> {
+        match Config::from_toml(text) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn member(auth: &str) -> String {
+        format!("[[members]]\nid = \"p\"\nrole = \"portal\"\n{auth}\n")
+    }
+
+    #[test]
+    fn a_member_has_a_token_or_a_client_certificate_never_both() {
+        let with_ca = format!("{TLS}client_ca = [\"ca.pem\"]\n");
+        assert_eq!(errors(&format!("{with_ca}{}", member(CERT))), Vec::<String>::new());
+        assert_eq!(errors(&format!("{with_ca}{}", member(TOKEN))), Vec::<String>::new());
+        let both = errors(&format!("{with_ca}{}", member(&format!("{TOKEN}\n{CERT}"))));
+        assert!(both.iter().any(|e| e.contains("not both")), "{both:?}");
+        let neither = errors(&member(""));
+        assert!(neither.iter().any(|e| e.contains("token_sha256 or client_certificate")), "{neither:?}");
+        let no_ca = errors(&format!("{TLS}{}", member(CERT)));
+        assert!(no_ca.iter().any(|e| e.contains("server.tls.client_ca")), "{no_ca:?}");
+        let bad = errors(&format!("{with_ca}{}", member("client_certificate = { subject = \"not a name\" }")));
+        assert!(bad.iter().any(|e| e.starts_with("members[0].client_certificate.subject")), "{bad:?}");
+    }
+
+    #[test]
+    fn plain_http_is_served_only_when_asked_for_and_never_with_tls() {
+        let none = Config::from_toml("").unwrap();
+        assert!(none.serving_problem().unwrap().contains("plaintext = true"));
+        let plain = Config::from_toml("[server]\nplaintext = true\n").unwrap();
+        assert_eq!(plain.serving_problem(), None);
+        let tls = Config::from_toml(TLS).unwrap();
+        assert_eq!(tls.serving_problem(), None);
+        let both = errors(&TLS.replace("[server.tls]", "[server]\nplaintext = true\n\n[server.tls]"));
+        assert!(both.iter().any(|e| e.starts_with("server.plaintext")), "{both:?}");
+    }
+}
