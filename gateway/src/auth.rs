@@ -27,6 +27,8 @@ pub struct Member {
     pub signature: SignaturePolicy,
     /// The signers that speak for it.
     pub signers: Arc<Vec<SignerBinding>>,
+    /// What it may do.
+    pub grants: Arc<crate::access::Grants>,
 }
 
 /// The verified client certificate of a mutual-TLS connection, put in each of
@@ -54,7 +56,8 @@ impl Members {
             let Ok(id) = MemberId::parse(&m.id) else { continue };
             let agency = m.agency.as_deref().and_then(|a| AgencyId::parse(a).ok());
             let signers = Arc::new(m.signers.clone());
-            let member = Member { id, role: m.role, agency, signature: m.signature, signers };
+            let grants = Arc::new(crate::access::Grants::of(m));
+            let member = Member { id, role: m.role, agency, signature: m.signature, signers, grants };
             match (&m.token_sha256, &m.client_certificate) {
                 (Some(token), None) => {
                     let Some(hash) = hex::decode(token).ok().and_then(|h| <[u8; 32]>::try_from(h).ok()) else {

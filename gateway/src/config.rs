@@ -250,6 +250,21 @@ pub struct MemberConfig {
     /// The member's rate limits, per class; unset classes take `[limits]`.
     #[serde(default)]
     pub limits: RateLimits,
+    /// Agencies a portal may send dossiers to (`"*"`: any). None by default.
+    #[serde(default)]
+    pub send_to: Vec<String>,
+    /// Procedures the member may send and report on: exact codes, prefixes
+    /// ending in `*` (`"2.*"`), or `"*"` (the default).
+    #[serde(default = "all_procedures")]
+    pub procedures: Vec<String>,
+    /// Whether the member may post status events of the dossiers it is a party
+    /// to (a portal: those it sent; a ministry: those its agency decides).
+    #[serde(default)]
+    pub post_status: bool,
+}
+
+fn all_procedures() -> Vec<String> {
+    vec!["*".into()]
 }
 
 /// One routing rule: `procedure` (exact) or `prefix`, never both.
@@ -446,6 +461,26 @@ impl Config {
         }
 
         for (i, m) in self.members.iter().enumerate() {
+            for (j, a) in m.send_to.iter().enumerate() {
+                if a != "*" && !self.agencies.contains_key(a) {
+                    push(
+                        format!("members[{i}].send_to[{j}]"),
+                        format!("agency {a} is not configured under [agencies]"),
+                    );
+                }
+            }
+            if !m.send_to.is_empty() && m.role != Role::Portal {
+                push(format!("members[{i}].send_to"), "only portals send dossiers".into());
+            }
+            for (j, p) in m.procedures.iter().enumerate() {
+                let code = p.strip_suffix('*').unwrap_or(p);
+                if !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') || (code.is_empty() && p != "*") {
+                    push(
+                        format!("members[{i}].procedures[{j}]"),
+                        "must be a procedure code, a prefix ending in *, or *".into(),
+                    );
+                }
+            }
             for (j, l) in m.lookups.iter().enumerate() {
                 let ok = l == "*"
                     || l.split_once('/')

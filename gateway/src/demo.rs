@@ -95,6 +95,9 @@ fn demo_config(
                 ..Default::default()
             }],
             limits: Default::default(),
+            send_to: vec!["*".into()],
+            procedures: vec!["*".into()],
+            post_status: true,
         },
         MemberConfig {
             id: "operator".into(),
@@ -107,6 +110,9 @@ fn demo_config(
             signature: Default::default(),
             signers: Vec::new(),
             limits: Default::default(),
+            send_to: Vec::new(),
+            procedures: vec!["*".into()],
+            post_status: false,
         },
     ];
     // No routes: the default table routes each ministry procedure to its ministry

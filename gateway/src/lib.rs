@@ -6,6 +6,7 @@
 //! ([`routing`]), stores it durably with its delivery ([`store`]), answers with a
 //! receipt, and the [`delivery`] worker sends it through the agency's adapter.
 
+pub mod access;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -52,6 +52,8 @@ pub struct Metrics {
     pub tls_reloads: IntCounterVec,
     /// `lienthong_tls_handshake_failures_total{reason}`: `refused` or `timeout`.
     pub tls_handshake_failures: IntCounterVec,
+    /// `lienthong_access_denied_total{member,route,rule}`: 403s by the rule's code.
+    pub access_denied: IntCounterVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -149,6 +151,11 @@ impl Metrics {
             "TLS handshakes that failed, by reason (refused, timeout)",
             &["reason"],
         );
+        let access_denied = counter(
+            "lienthong_access_denied_total",
+            "Requests refused with 403 by member, route template and rule (the error code)",
+            &["member", "route", "rule"],
+        );
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -174,6 +181,7 @@ impl Metrics {
             queue_depth,
             tls_reloads,
             tls_handshake_failures,
+            access_denied,
             build_info,
         }
     }

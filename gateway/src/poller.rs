@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 
 use crate::metrics::Metrics;
 use crate::status::{Source, StatusDesk};
-use crate::store::{DossierParties, StatusOutcome, Store};
+use crate::store::{StatusOutcome, Store};
 
 /// One agency's poll loop.
 pub struct StatusPoller {
@@ -95,9 +95,8 @@ impl StatusPoller {
                 debug!(agency, dossier = %event.dossier, "polled event is dated in the future; ignored");
                 continue;
             }
-            let parties = DossierParties { sender: String::new(), agency: agency.to_owned() };
             let parties = match self.store.parties(&event.dossier).await {
-                Ok(Some(p)) if p.agency == parties.agency => p,
+                Ok(Some(p)) if p.agency == agency => p,
                 Ok(_) => continue,
                 Err(e) => {
                     warn!(agency, error = %e, "cannot read a polled dossier; the batch is asked again next round");

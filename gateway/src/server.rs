@@ -113,10 +113,16 @@ async fn handle(st: Arc<AppState>, req: Request<Incoming>) -> Response<Full<Byte
     let handled = dispatch(&st, req, &cid).instrument(span.clone()).await;
     let route = handled.route;
     let resp = match handled.result {
-        Ok(r) => r,
+        Ok(r) => {
+            span.in_scope(|| tracing::debug!(route, member = %handled.member, status = r.status().as_u16(), "granted"));
+            r
+        }
         Err(e) => {
             if route == "/v1/dossiers" && method == Method::POST {
                 st.metrics.dossiers_refused.with_label_values(&[e.code]).inc();
+            }
+            if e.status == StatusCode::FORBIDDEN {
+                st.metrics.access_denied.with_label_values(&[&handled.member, route, e.code]).inc();
             }
             span.in_scope(
                 || info!(route, member = %handled.member, status = e.status.as_u16(), code = e.code, "refused"),

@@ -7,6 +7,7 @@ mod support;
 mod dev_pki;
 
 mod accept;
+mod access;
 mod agencies;
 mod cli;
 mod crash;

@@ -40,6 +40,8 @@ timeout = "2s"
 id = "portal-h29"
 role = "portal"
 token_sha256 = "{portal}"
+send_to = ["*"]
+post_status = true
 lookups = ["*"]
 
 [[members]]

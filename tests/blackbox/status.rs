@@ -63,13 +63,10 @@ fn example(name: &str) -> Vec<u8> {
 /// Scrapes `/metrics` and returns the value of the one sample matching `labels`.
 pub(crate) async fn metric(api: &Api, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let text = api.http.get(format!("{}/metrics", api.base)).send().await.unwrap().text().await.unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("metrics parse");
-    scrape.samples.iter().find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v))).map(
-        |s| match s.value {
-            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
-            _ => f64::NAN,
-        },
-    )
+    samples(&text)
+        .into_iter()
+        .find(|s| s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(*v)))
+        .map(|s| s.value)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +74,7 @@ async fn a_dossier_goes_through_its_lifecycle_across_the_portal_and_justice() {
     let sims = Simulators::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), "u", "s").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let extra = format!(
-        "[[members]]\nid = \"moj-hotich\"\nrole = \"ministry\"\nagency = \"moj\"\ntoken_sha256 = \"{}\"\n\n\
+        "[[members]]\nid = \"moj-hotich\"\nrole = \"ministry\"\nagency = \"moj\"\npost_status = true\ntoken_sha256 = \"{}\"\n\n\
          [[members]]\nid = \"portal-h49\"\nrole = \"portal\"\ntoken_sha256 = \"{}\"\n\n\
          [status.poll]\nmoj = \"100ms\"\n",
         hash_token(MOJ_TOKEN),

@@ -64,6 +64,19 @@ impl Default for Options {
     }
 }
 
+/// A portal's extra settings, with every grant it does not set itself: it may
+/// send to every agency and post status events.
+fn with_grants(extra: &str) -> String {
+    let mut out = extra.to_owned();
+    for (key, line) in [("send_to", "send_to = [\"*\"]"), ("post_status", "post_status = true")] {
+        if !extra.lines().any(|l| l.trim_start().starts_with(key)) {
+            out.push('\n');
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Writes a configuration for a gateway whose agencies all point at `dvcqg_url`.
 pub fn write_config(dir: &Path, dvcqg_url: &str, opts: &Options) -> PathBuf {
     let text = format!(
@@ -107,12 +120,14 @@ id = "dvcqg-bo"
 role = "ministry"
 agency = "dvcqg"
 token_sha256 = "{ministry}"
+post_status = true
 
 [[members]]
 id = "other-ministry"
 role = "ministry"
 agency = "other"
 token_sha256 = "{other}"
+post_status = true
 
 [[members]]
 id = "ops"
@@ -155,8 +170,8 @@ unit_code = "000.00.00.G22"
 
 {extra}
 "#,
-        portal_extra = opts.portal_extra,
-        portal_b_extra = opts.portal_b_extra,
+        portal_extra = with_grants(&opts.portal_extra),
+        portal_b_extra = with_grants(&opts.portal_b_extra),
         extra = opts.extra,
         delivery_extra = opts.delivery_extra,
         plaintext = opts.plaintext,
@@ -435,4 +450,88 @@ pub fn xml_dossier(code: &str) -> String {
 </HoSo>
 "#
     )
+}
+
+/// One sample of the Prometheus text exposition format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+}
+
+impl Sample {
+    /// The value of label `key`.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every sample of an exposition. (Route templates such as `/v1/dossiers/{code}`
+/// are label values with braces, which the `prometheus-parse` crate's sample
+/// pattern does not accept, so samples are read here by the format's grammar.)
+pub fn samples(text: &str) -> Vec<Sample> {
+    text.lines().filter_map(sample).collect()
+}
+
+fn sample(line: &str) -> Option<Sample> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let b = line.as_bytes();
+    let mut i = b.iter().position(|&c| c == b'{' || c == b' ')?;
+    let name = line[..i].to_owned();
+    let mut labels = Vec::new();
+    if b[i] == b'{' {
+        i += 1;
+        loop {
+            while matches!(b.get(i), Some(b',' | b' ')) {
+                i += 1;
+            }
+            if b.get(i) == Some(&b'}') {
+                i += 1;
+                break;
+            }
+            let eq = i + line[i..].find('=')?;
+            let key = line[i..eq].to_owned();
+            if b.get(eq + 1) != Some(&b'"') {
+                return None;
+            }
+            let (mut j, mut value) = (eq + 2, String::new());
+            loop {
+                match *b.get(j)? {
+                    b'\\' => {
+                        let c = *b.get(j + 1)?;
+                        value.push(if c == b'n' { '\n' } else { c as char });
+                        j += 2;
+                    }
+                    b'"' => {
+                        j += 1;
+                        break;
+                    }
+                    _ => {
+                        let ch = line[j..].chars().next()?;
+                        value.push(ch);
+                        j += ch.len_utf8();
+                    }
+                }
+            }
+            labels.push((key, value));
+            i = j;
+        }
+    }
+    let value = line[i..].split_whitespace().next()?.parse().ok()?;
+    Some(Sample { name, labels, value })
+}
+
+#[test]
+fn exposition_samples_are_read_with_braces_and_escapes_in_label_values() {
+    let text = "# HELP x y\nx_total{route=\"/v1/dossiers/{code}/status\",msg=\"a \\\"q\\\" \\\\ b\"} 3\nup 1\n";
+    let s = samples(text);
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].name, "x_total");
+    assert_eq!(s[0].label("route"), Some("/v1/dossiers/{code}/status"));
+    assert_eq!(s[0].label("msg"), Some("a \"q\" \\ b"));
+    assert_eq!((s[0].value, s[1].name.as_str(), s[1].value), (3.0, "up", 1.0));
 }

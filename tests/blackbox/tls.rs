@@ -105,7 +105,7 @@ fn options(p: &Pki, reload: &str) -> Options {
         plaintext: false,
         extra: format!(
             "[server.tls]\ncertificate = \"{}\"\nkey = \"{}\"\nclient_ca = [\"{}\"]\nreload_interval = \"{reload}\"\n\n\
-             [[members]]\nid = \"portal-mtls\"\nrole = \"portal\"\nclient_certificate = {{ subject = \"{MTLS_SUBJECT}\" }}\n",
+             [[members]]\nid = \"portal-mtls\"\nrole = \"portal\"\nsend_to = [\"*\"]\nclient_certificate = {{ subject = \"{MTLS_SUBJECT}\" }}\n",
             p.server_cert.display(),
             p.server_key.display(),
             p.client_ca.display()

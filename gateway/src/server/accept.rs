@@ -85,6 +85,7 @@ async fn pipeline(
         }
     }
     let agency = route(st, &dossier)?;
+    member.grants.may_send(agency.as_str(), dossier.procedure_code.as_str())?;
     st.backlog.admit(agency.as_str())?;
     let also_to: Vec<AgencyId> = st.config.status_sync_agency().filter(|sync| *sync != agency).into_iter().collect();
     let receipt = Receipt {

@@ -87,6 +87,7 @@ async fn run(
     let Some(role) = role_towards(member, &parties.sender, &parties.agency) else {
         return Err(ApiError::forbidden("only the dossier's sender and its target agency may report its status"));
     };
+    member.grants.may_post_status(&parties.procedure)?;
     if !lifecycle::may_post(role, event.status) {
         let by = match Reporter::of(event.status) {
             Reporter::Sender => "the dossier's sender",

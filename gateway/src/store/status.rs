@@ -74,6 +74,8 @@ pub struct DossierParties {
     pub sender: String,
     /// The agency that decides it.
     pub agency: String,
+    /// Its procedure code.
+    pub procedure: String,
 }
 
 /// One event in a member's feed.

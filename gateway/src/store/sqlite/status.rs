@@ -155,9 +155,11 @@ pub(super) fn record(c: &Connection, s: &NewStatus) -> Result<StatusOutcome, Sto
 
 /// Who sent a dossier and where it goes.
 pub(super) fn parties(c: &Connection, code: &MaHoSo) -> Result<Option<DossierParties>, StoreError> {
-    c.prepare_cached("SELECT sender, agency FROM dossiers WHERE code = ?1")
+    c.prepare_cached("SELECT sender, agency, procedure_code FROM dossiers WHERE code = ?1")
         .map_err(db)?
-        .query_row([code.as_str()], |r| Ok(DossierParties { sender: r.get(0)?, agency: r.get(1)? }))
+        .query_row([code.as_str()], |r| {
+            Ok(DossierParties { sender: r.get(0)?, agency: r.get(1)?, procedure: r.get(2)? })
+        })
         .optional()
         .map_err(db)
 }
