@@ -143,6 +143,20 @@ pub struct DeliveryConfig {
     /// Most deliveries waiting for one agency: past it, new dossiers for that
     /// agency get 503 with `Retry-After` until the backlog drains. Unset: no limit.
     pub max_queue_per_agency: Option<u64>,
+    /// Per agency: how fast and how many at once the gateway sends to it, so a
+    /// backlog reaches a ministry no faster than it can take. Deliveries wait for
+    /// capacity; they do not fail for lack of it.
+    pub agencies: BTreeMap<String, AgencyDelivery>,
+}
+
+/// How the gateway sends to one agency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgencyDelivery {
+    /// Requests per second with a burst; unset: no rate limit.
+    pub rate: Option<Rate>,
+    /// Most requests in flight to the agency at once; unset: `delivery.concurrency`.
+    pub max_concurrent: Option<usize>,
 }
 
 impl Default for DeliveryConfig {
@@ -156,6 +170,7 @@ impl Default for DeliveryConfig {
             backoff_max: Duration::from_secs(300),
             status_sync_agency: None,
             max_queue_per_agency: None,
+            agencies: BTreeMap::new(),
         }
     }
 }
@@ -498,6 +513,20 @@ impl Config {
         status::validate(self, &mut push);
         limits::validate(self, &mut push);
         tls::validate(self, &mut push);
+        for (agency, d) in &self.delivery.agencies {
+            let at = format!("delivery.agencies.{agency}");
+            if !self.agencies.contains_key(agency) {
+                push(at.clone(), format!("agency {agency} is not configured under [agencies]"));
+            }
+            if d.max_concurrent == Some(0) {
+                push(format!("{at}.max_concurrent"), "must be greater than 0".into());
+            }
+            if let Some(r) = d.rate {
+                if !(r.per_second.is_finite() && r.per_second > 0.0) || r.burst == 0 {
+                    push(format!("{at}.rate"), "per_second must be greater than 0 and burst at least 1".into());
+                }
+            }
+        }
         if self.delivery.max_queue_per_agency == Some(0) {
             push("delivery.max_queue_per_agency".into(), "must be greater than 0".into());
         }

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use adapters::{Adapter, Delivery, Outcome};
 use chrono::Utc;
+use governor::RateLimiter;
 use rand::Rng;
 use schemas::{AgencyId, Dossier, StatusEvent};
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, error, info, warn, Instrument};
 
 use crate::config::DeliveryConfig;
@@ -46,59 +47,115 @@ pub fn backoff(initial: Duration, max: Duration, attempt: u32, jitter: f64) -> D
     exp.min(max).mul_f64(jitter.clamp(0.5, 1.0))
 }
 
+/// Most deliveries one agency loop claims at once.
+const CLAIM_MAX: usize = 64;
+
+/// What one agency loop holds for each delivery it sends: a slot of the agency
+/// and a slot of the whole worker.
+type Slots = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+
 impl DeliveryWorker {
-    /// Runs until `shutdown` turns true, then waits for in-flight deliveries.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs one loop per agency until `shutdown` turns true, then waits for
+    /// in-flight deliveries.
+    ///
+    /// Each loop waits for capacity before it claims: a slot of the agency
+    /// (`delivery.agencies.<id>.max_concurrent`), a slot of the worker
+    /// (`delivery.concurrency`), and a token of the agency's rate; then it claims
+    /// as many of that agency's due deliveries as it holds capacity for. A slow or
+    /// rate-limited agency therefore never holds the worker's slots idle, and a
+    /// backlog drains at the agency's configured pace.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let worker = Arc::new(self);
-        let permits = Arc::new(Semaphore::new(worker.config.concurrency));
+        let total = Arc::new(Semaphore::new(worker.config.concurrency));
+        let mut loops = Vec::new();
+        for agency in worker.adapters.keys() {
+            let w = worker.clone();
+            let (agency, total, shutdown) = (agency.clone(), total.clone(), shutdown.clone());
+            loops.push(tokio::spawn(async move { w.agency_loop(agency, total, shutdown).await }));
+        }
+        for l in loops {
+            let _ = l.await;
+        }
+        // Let in-flight attempts finish and record their outcome; anything cut off
+        // stays claimed until its lease ends and is then sent again.
+        let all = u32::try_from(worker.config.concurrency).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(worker.config.request_timeout * 2, total.acquire_many(all)).await;
+    }
+
+    async fn agency_loop(
+        self: Arc<Self>,
+        agency: AgencyId,
+        total: Arc<Semaphore>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let limits = self.config.agencies.get(agency.as_str()).copied().unwrap_or_default();
+        let own = Arc::new(Semaphore::new(limits.max_concurrent.unwrap_or(self.config.concurrency)));
+        let rate = limits.rate.as_ref().and_then(crate::limits::quota).map(RateLimiter::direct);
         // A claim must outlive the slowest attempt (a login plus a resend each
         // bounded by the request timeout), or another claim could send it again.
-        let lease = worker.config.request_timeout * 4 + Duration::from_secs(30);
+        let lease = self.config.request_timeout * 4 + Duration::from_secs(30);
+        let in_flight = self.metrics.deliveries_in_flight.with_label_values(&[agency.as_str()]);
         loop {
+            // Registered before the claim, so a dossier queued meanwhile wakes it.
+            let wake = self.wake.clone();
+            let notified = wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let first = tokio::select! {
+                slots = async {
+                    let mine = own.clone().acquire_owned().await.ok()?;
+                    let all = total.clone().acquire_owned().await.ok()?;
+                    if let Some(r) = &rate {
+                        r.until_ready().await;
+                    }
+                    Some((mine, all))
+                } => slots,
+                _ = shutdown.changed() => None,
+            };
+            let Some(first) = first else { break };
             if *shutdown.borrow() {
                 break;
             }
-            let free = permits.available_permits();
-            if free == 0 {
-                tokio::select! {
-                    p = permits.clone().acquire_owned() => drop(p),
-                    _ = shutdown.changed() => {}
-                }
-                continue;
+            let mut slots: Vec<Slots> = vec![first];
+            while slots.len() < CLAIM_MAX && rate.as_ref().is_none_or(|r| r.check().is_ok()) {
+                let (Ok(mine), Ok(all)) = (own.clone().try_acquire_owned(), total.clone().try_acquire_owned()) else {
+                    break;
+                };
+                slots.push((mine, all));
             }
-            let jobs = match worker.store.claim_due(Utc::now(), free, lease).await {
+            let jobs = match self.store.claim_due(Utc::now(), slots.len(), lease, Some(&agency)).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
-                    error!(error = %e, "cannot claim deliveries; will retry");
-                    tokio::time::sleep(worker.config.poll_interval).await;
+                    error!(agency = %agency, error = %e, "cannot claim deliveries; will retry");
+                    drop(slots);
+                    tokio::time::sleep(self.config.poll_interval).await;
                     continue;
                 }
             };
             if jobs.is_empty() {
+                drop(slots);
                 tokio::select! {
-                    _ = worker.wake.notified() => {}
-                    _ = tokio::time::sleep(worker.config.poll_interval) => {}
+                    _ = notified => {}
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
                     _ = shutdown.changed() => {}
                 }
                 continue;
             }
-            for job in jobs {
-                let Ok(permit) = permits.clone().acquire_owned().await else { return };
-                let w = worker.clone();
+            for (job, held) in jobs.into_iter().zip(slots.drain(..)) {
+                let w = self.clone();
+                let in_flight = in_flight.clone();
                 let span = tracing::info_span!("delivery", dossier = %job.dossier_code, agency = %job.agency, correlation_id = %job.correlation_id);
                 tokio::spawn(
                     async move {
+                        in_flight.inc();
                         w.deliver(job).await;
-                        drop(permit);
+                        in_flight.dec();
+                        drop(held);
                     }
                     .instrument(span),
                 );
             }
         }
-        // Let in-flight attempts finish and record their outcome; anything cut off
-        // stays claimed until its lease ends and is then sent again.
-        let all = u32::try_from(worker.config.concurrency).unwrap_or(u32::MAX);
-        let _ = tokio::time::timeout(worker.config.request_timeout * 2, permits.acquire_many(all)).await;
     }
 
     /// Sends a status event through its adapter (DVCQG's progress update).

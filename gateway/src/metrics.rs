@@ -54,6 +54,8 @@ pub struct Metrics {
     pub tls_handshake_failures: IntCounterVec,
     /// `lienthong_access_denied_total{member,route,rule}`: 403s by the rule's code.
     pub access_denied: IntCounterVec,
+    /// `lienthong_deliveries_in_flight{agency}`: requests to each agency now.
+    pub deliveries_in_flight: IntGaugeVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -156,6 +158,12 @@ impl Metrics {
             "Requests refused with 403 by member, route template and rule (the error code)",
             &["member", "route", "rule"],
         );
+        let deliveries_in_flight = IntGaugeVec::new(
+            Opts::new("lienthong_deliveries_in_flight", "Delivery requests in flight per agency"),
+            &["agency"],
+        )
+        .expect("valid metric definition");
+        registry.register(Box::new(deliveries_in_flight.clone())).expect("metric registered once");
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -182,6 +190,7 @@ impl Metrics {
             tls_reloads,
             tls_handshake_failures,
             access_denied,
+            deliveries_in_flight,
             build_info,
         }
     }

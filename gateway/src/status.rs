@@ -105,7 +105,7 @@ impl StatusDesk {
             StatusOutcome::Accepted(r) => {
                 self.hub.notify(&r.recipients);
                 if r.queued_sync {
-                    self.wake.notify_one();
+                    self.wake.notify_waiters();
                 }
                 "accepted"
             }

@@ -264,13 +264,15 @@ pub trait Store: Send + Sync + 'static {
     /// Reads one dossier with its deliveries and history.
     async fn dossier(&self, code: &MaHoSo) -> Result<Option<StoredDossier>, StoreError>;
 
-    /// Claims up to `limit` due deliveries, oldest first, for `lease`: no other
-    /// claim returns them until the lease ends or their result is recorded.
+    /// Claims up to `limit` due deliveries (to `agency` only, when given), oldest
+    /// first, for `lease`: no other claim returns them until the lease ends or
+    /// their result is recorded.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
         limit: usize,
         lease: Duration,
+        agency: Option<&AgencyId>,
     ) -> Result<Vec<DeliveryJob>, StoreError>;
 
     /// Records the result of an attempt and releases the claim.

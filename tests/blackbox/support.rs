@@ -67,13 +67,15 @@ impl Default for Options {
 /// A portal's extra settings, with every grant it does not set itself: it may
 /// send to every agency and post status events.
 fn with_grants(extra: &str) -> String {
-    let mut out = extra.to_owned();
+    // Before `extra`, which may open sub-tables such as `[[members.signers]]`.
+    let mut out = String::new();
     for (key, line) in [("send_to", "send_to = [\"*\"]"), ("post_status", "post_status = true")] {
         if !extra.lines().any(|l| l.trim_start().starts_with(key)) {
-            out.push('\n');
             out.push_str(line);
+            out.push('\n');
         }
     }
+    out.push_str(extra);
     out
 }
 

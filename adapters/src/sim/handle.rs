@@ -15,6 +15,11 @@ macro_rules! server_delegations {
             self.server.addr()
         }
 
+        /// The server's own counters (requests, injected failures, most in flight).
+        pub fn server_stats(&self) -> $crate::sim::SimStats {
+            self.server.stats()
+        }
+
         /// The faults in force.
         pub fn faults(&self) -> $crate::sim::Faults {
             self.server.faults()

@@ -69,6 +69,7 @@ pub(crate) async fn respond(
     }
 
     Counters::bump(&shared.counters.requests);
+    let _in_flight = shared.counters.enter();
     let faults = shared.faults.get();
     if !faults.latency.is_zero() {
         tokio::select! {

@@ -54,7 +54,10 @@ async fn any_handler_gets_faults_control_endpoints_and_restarts() {
     assert_eq!(http.post(format!("{url}/soap")).send().await.unwrap().status(), 200);
 
     let stats: Value = http.get(format!("{url}/_sim/stats")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(stats, json!({"server": {"requests": 3, "injected_failures": 1, "hung": 0}, "seen": 2}));
+    assert_eq!(
+        stats,
+        json!({"server": {"requests": 3, "injected_failures": 1, "hung": 0, "max_in_flight": 1}, "seen": 2})
+    );
     assert_eq!(server.stats().requests, 3);
 
     server.go_down().await;

@@ -123,7 +123,7 @@ async fn pipeline(
     match outcome {
         SubmitOutcome::Accepted(receipt) => {
             st.backlog.queued(std::iter::once(agency.as_str()).chain(also_to.iter().map(AgencyId::as_str)));
-            st.wake.notify_one();
+            st.wake.notify_waiters();
             st.metrics.dossiers_accepted.with_label_values(&[agency.as_str(), dialect.label()]).inc();
             info!(dossier = %dossier.code, agency = %agency, receipt = %receipt.receipt_id, "dossier accepted");
             Ok(with_location(super::receipt::response(st, StatusCode::ACCEPTED, &receipt, xml_receipt, cid)?, &dossier))

@@ -7,7 +7,12 @@ type Backfill = fn(&Connection) -> rusqlite::Result<()>;
 
 /// Each migration: its version, the SQL that brings the schema to it, and the
 /// backfill of existing rows, if any.
-const MIGRATIONS: &[(i64, &str, Option<Backfill>)] = &[(1, V1, None), (2, V2, Some(backfill_dossier_dates))];
+const MIGRATIONS: &[(i64, &str, Option<Backfill>)] =
+    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None)];
+
+/// Each agency's delivery loop claims only that agency's due deliveries.
+const V3: &str = "CREATE INDEX deliveries_due_by_agency ON deliveries (agency, next_attempt_ms, id) \
+                  WHERE state IN ('queued', 'retrying');";
 
 /// Dossiers, their deliveries and their status history.
 pub(super) const V1: &str = r#"

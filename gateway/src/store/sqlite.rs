@@ -34,7 +34,7 @@ type Finish = Box<dyn FnOnce(Result<(), String>)>;
 
 enum Op {
     Submit(Box<NewDossier>, Reply<SubmitOutcome>),
-    Claim { now: DateTime<Utc>, limit: usize, lease: Duration, reply: Reply<Vec<DeliveryJob>> },
+    Claim { now: DateTime<Utc>, limit: usize, lease: Duration, agency: Option<String>, reply: Reply<Vec<DeliveryJob>> },
     Record { id: i64, result: AttemptResult, reply: Reply<()> },
     Status(Box<NewStatus>, Reply<StatusOutcome>),
     Prune { before_ms: i64, reply: Reply<u64> },
@@ -128,8 +128,8 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
                 let r = in_savepoint(&tx, |c| submit(c, &d));
                 done.push(finish(r, reply));
             }
-            Op::Claim { now, limit, lease, reply } => {
-                let r = in_savepoint(&tx, |c| claim(c, now, limit, lease));
+            Op::Claim { now, limit, lease, agency, reply } => {
+                let r = in_savepoint(&tx, |c| claim(c, now, limit, lease, agency.as_deref()));
                 done.push(finish(r, reply));
             }
             Op::Record { id, result, reply } => {
@@ -237,7 +237,13 @@ fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
     Ok(SubmitOutcome::Accepted(d.receipt.clone()))
 }
 
-fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> Result<Vec<DeliveryJob>, StoreError> {
+fn claim(
+    c: &Connection,
+    now: DateTime<Utc>,
+    limit: usize,
+    lease: Duration,
+    agency: Option<&str>,
+) -> Result<Vec<DeliveryJob>, StoreError> {
     let now_ms = now.timestamp_millis();
     let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
     let mut stmt = c
@@ -245,6 +251,7 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
             "UPDATE deliveries SET lease_until_ms = ?1
              WHERE id IN (SELECT id FROM deliveries d
                           WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= ?2
+                            AND (?4 IS NULL OR agency = ?4)
                             AND (lease_until_ms IS NULL OR lease_until_ms < ?2)
                             AND (event_id IS NULL OR NOT EXISTS (
                                 SELECT 1 FROM deliveries p
@@ -255,7 +262,7 @@ fn claim(c: &Connection, now: DateTime<Utc>, limit: usize, lease: Duration) -> R
         )
         .map_err(db)?;
     let rows = stmt
-        .query_map(params![until, now_ms, limit as i64], |r| {
+        .query_map(params![until, now_ms, limit as i64, agency], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -337,8 +344,10 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         limit: usize,
         lease: Duration,
+        agency: Option<&AgencyId>,
     ) -> Result<Vec<DeliveryJob>, StoreError> {
-        self.call(|reply| Op::Claim { now, limit, lease, reply }).await
+        let agency = agency.map(|a| a.as_str().to_owned());
+        self.call(|reply| Op::Claim { now, limit, lease, agency, reply }).await
     }
 
     async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<(), StoreError> {

@@ -114,12 +114,12 @@ async fn feeds_page_by_position_and_status_deliveries_wait_their_turn() {
     // one at a time, in order.
     let now = Utc::now() + chrono::Duration::seconds(1);
     let lease = Duration::from_secs(60);
-    let jobs = s.claim_due(now, 10, lease).await.unwrap();
+    let jobs = s.claim_due(now, 10, lease, None).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert!(jobs[0].event_json.is_none());
     s.record_attempt(jobs[0].id, AttemptResult::Delivered { agency_ref: None }).await.unwrap();
     for id in &ids {
-        let jobs = s.claim_due(now, 10, lease).await.unwrap();
+        let jobs = s.claim_due(now, 10, lease, None).await.unwrap();
         assert_eq!(jobs.len(), 1, "one status update at a time");
         let event: StatusEvent = serde_json::from_str(jobs[0].event_json.as_deref().unwrap()).unwrap();
         let d = s.dossier(&MaHoSo::parse(CODE).unwrap()).await.unwrap().unwrap();
@@ -127,11 +127,11 @@ async fn feeds_page_by_position_and_status_deliveries_wait_their_turn() {
         assert_eq!(event.dossier.as_str(), CODE);
         let retry = AttemptResult::Retry { error: "busy".into(), next_attempt_at: now };
         s.record_attempt(jobs[0].id, retry).await.unwrap();
-        let again = s.claim_due(now, 10, lease).await.unwrap();
+        let again = s.claim_due(now, 10, lease, None).await.unwrap();
         assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), [jobs[0].id], "a retry keeps its place");
         s.record_attempt(jobs[0].id, AttemptResult::Delivered { agency_ref: None }).await.unwrap();
     }
-    assert!(s.claim_due(now, 10, lease).await.unwrap().is_empty());
+    assert!(s.claim_due(now, 10, lease, None).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -71,11 +71,11 @@ async fn claims_are_leased_in_order_and_results_recorded() {
         s.submit(new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)).await.unwrap();
     }
     let now = Utc::now() + chrono::Duration::seconds(1);
-    let jobs = s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap();
+    let jobs = s.claim_due(now, 10, Duration::from_secs(60), None).await.unwrap();
     let codes: Vec<_> = jobs.iter().map(|j| j.dossier_code.as_str()).collect();
     assert_eq!(codes, ["000.00.31.H29-261122-0001", "000.00.31.H29-261122-0002", "000.00.31.H29-261122-0003"]);
     assert!(
-        s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap().is_empty(),
+        s.claim_due(now, 10, Duration::from_secs(60), None).await.unwrap().is_empty(),
         "leased jobs are not claimed twice"
     );
 
@@ -90,8 +90,8 @@ async fn claims_are_leased_in_order_and_results_recorded() {
         "a finished delivery stays finished"
     );
 
-    assert!(s.claim_due(now, 10, Duration::from_secs(60)).await.unwrap().is_empty(), "the retry is not due yet");
-    let again = s.claim_due(later, 10, Duration::from_secs(60)).await.unwrap();
+    assert!(s.claim_due(now, 10, Duration::from_secs(60), None).await.unwrap().is_empty(), "the retry is not due yet");
+    let again = s.claim_due(later, 10, Duration::from_secs(60), None).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 1);
 
@@ -108,9 +108,9 @@ async fn an_expired_lease_is_claimed_again() {
     let (_d, s) = store();
     s.submit(new_dossier("000.00.31.H29-261122-0001", "portal-a", 1)).await.unwrap();
     let now = Utc::now() + chrono::Duration::seconds(1);
-    assert_eq!(s.claim_due(now, 10, Duration::from_secs(5)).await.unwrap().len(), 1);
+    assert_eq!(s.claim_due(now, 10, Duration::from_secs(5), None).await.unwrap().len(), 1);
     let after = now + chrono::Duration::seconds(6);
-    assert_eq!(s.claim_due(after, 10, Duration::from_secs(5)).await.unwrap().len(), 1);
+    assert_eq!(s.claim_due(after, 10, Duration::from_secs(5), None).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -121,11 +121,11 @@ async fn data_and_leases_survive_reopening() {
         let s = SqliteStore::open(&path).unwrap();
         s.submit(new_dossier("000.00.31.H29-261122-0001", "portal-a", 1)).await.unwrap();
         let now = Utc::now() + chrono::Duration::seconds(1);
-        assert_eq!(s.claim_due(now, 10, Duration::from_secs(600)).await.unwrap().len(), 1);
+        assert_eq!(s.claim_due(now, 10, Duration::from_secs(600), None).await.unwrap().len(), 1);
     }
     let s = SqliteStore::open(&path).unwrap();
     let now = Utc::now() + chrono::Duration::seconds(1);
-    let jobs = s.claim_due(now, 10, Duration::from_secs(600)).await.unwrap();
+    let jobs = s.claim_due(now, 10, Duration::from_secs(600), None).await.unwrap();
     assert_eq!(jobs.len(), 1, "a claim held by a process that is gone is released at start-up");
 }
 
@@ -136,7 +136,7 @@ async fn a_dossier_for_a_ministry_gets_one_delivery_per_agency() {
     d.agency = AgencyId::parse("moj").unwrap();
     d.also_to = vec![AgencyId::parse("dvcqg").unwrap()];
     s.submit(d).await.unwrap();
-    let jobs = s.claim_due(Utc::now() + chrono::Duration::seconds(1), 10, Duration::from_secs(60)).await.unwrap();
+    let jobs = s.claim_due(Utc::now() + chrono::Duration::seconds(1), 10, Duration::from_secs(60), None).await.unwrap();
     let agencies: Vec<_> = jobs.iter().map(|j| j.agency.as_str()).collect();
     assert_eq!(agencies, ["moj", "dvcqg"]);
     assert_ne!(jobs[0].idempotency_key, jobs[1].idempotency_key);
