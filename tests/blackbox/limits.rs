@@ -150,3 +150,51 @@ async fn an_agency_with_a_full_backlog_turns_new_dossiers_away_and_the_others_fl
     let refused = metric(&api, "lienthong_dossiers_refused_total", &[("reason", "agency_backlog_full")]).await;
     assert_eq!(refused, Some(2.0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_keep_to_each_agencys_rate_and_concurrency_and_wait_instead_of_failing() {
+    let sim = simulator().await;
+    // Agency `other` answers slowly, on its own simulator.
+    let slow = simulator().await;
+    slow.set_faults(adapters::sim::Faults { latency: Duration::from_millis(300), ..Default::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        other_url: Some(slow.url()),
+        delivery_extra: "status_sync_agency = \"\"".into(),
+        extra: "[delivery.agencies.other]\nmax_concurrent = 2\n\n\
+                [delivery.agencies.dvcqg]\nrate = { per_second = 5, burst = 1 }\n"
+            .into(),
+        ..Options::default()
+    };
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
+    let api = Api::new(&gw.url);
+    let for_other = |i: u32| {
+        let mut d = json_dossier(&code(i));
+        d["MaTTHC"] = "3.000181".into();
+        d.to_string()
+    };
+    for i in 1..=8 {
+        assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", for_other(i)).await.0, 202);
+    }
+    for i in 11..=16 {
+        assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(i)).to_string()).await.0, 202);
+    }
+    let mut delivered_at = Vec::new();
+    for i in (1..=8).chain(11..=16) {
+        let view = api.wait_all_delivered(&code(i), 1, Duration::from_secs(30)).await;
+        let d = &view["deliveries"][0];
+        assert_eq!(d["attempts"], 1, "waited for capacity, never failed for lack of it: {view}");
+        if i > 10 {
+            let at = chrono::DateTime::parse_from_rfc3339(d["delivered_at"].as_str().unwrap()).unwrap();
+            delivered_at.push(at);
+        }
+    }
+    // Eight queued at once for a slow agency, never more than two in flight.
+    assert_eq!(slow.server_stats().max_in_flight, 2, "{:?}", slow.server_stats());
+    // Six for DVCQG at five a second, one at a time: at least a second apart
+    // end to end (a little less for the clock's resolution).
+    delivered_at.sort();
+    let spread = (*delivered_at.last().unwrap() - delivered_at[0]).to_std().unwrap();
+    assert!(spread >= Duration::from_millis(900), "delivered within {spread:?}");
+    assert!(sim.server_stats().max_in_flight <= 2, "{:?}", sim.server_stats());
+}
