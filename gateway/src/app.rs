@@ -146,6 +146,7 @@ impl Gateway {
             limits: crate::limits::MemberLimits::new(&config, metrics.clone()),
             backlog: backlog.clone(),
             tls: tls.clone(),
+            requests: Arc::new(tokio::sync::Semaphore::new(config.server.max_requests)),
             config: config.clone(),
         });
         let (tx, rx) = watch::channel(false);

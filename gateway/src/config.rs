@@ -83,6 +83,15 @@ pub struct ServerConfig {
     /// Serve plain HTTP. Only for development: without `[server.tls]`, the
     /// gateway does not start unless this says so explicitly.
     pub plaintext: bool,
+    /// Most client connections open at once; a connection over it is closed at once.
+    pub max_connections: usize,
+    /// Most requests being handled at once; over it, 503 `overloaded` with
+    /// `Retry-After` and no work done.
+    pub max_requests: usize,
+    /// The longest a request may take to handle (a feed's long-poll adds its
+    /// wait); past it, 503 `deadline_exceeded`, and what it was doing is dropped.
+    #[serde(with = "humantime_serde")]
+    pub request_deadline: Duration,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +104,9 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(20),
             tls: None,
             plaintext: false,
+            max_connections: 10_000,
+            max_requests: 4_096,
+            request_deadline: Duration::from_secs(60),
         }
     }
 }
@@ -379,6 +391,14 @@ impl Config {
         let s = &self.server;
         if s.max_body_bytes == 0 {
             push("server.max_body_bytes".into(), "must be greater than 0".into());
+        }
+        for (name, v) in [("max_connections", s.max_connections), ("max_requests", s.max_requests)] {
+            if v == 0 {
+                push(format!("server.{name}"), "must be greater than 0".into());
+            }
+        }
+        if s.request_deadline.is_zero() {
+            push("server.request_deadline".into(), "must be greater than 0".into());
         }
         if self.delivery.concurrency == 0 {
             push("delivery.concurrency".into(), "must be greater than 0".into());

@@ -56,6 +56,9 @@ pub struct Metrics {
     pub access_denied: IntCounterVec,
     /// `lienthong_deliveries_in_flight{agency}`: requests to each agency now.
     pub deliveries_in_flight: IntGaugeVec,
+    /// `lienthong_overloaded_total{limit}`: connections closed and requests refused
+    /// by `connections`, `requests` or `deadline`.
+    pub overloaded: IntCounterVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -164,6 +167,11 @@ impl Metrics {
         )
         .expect("valid metric definition");
         registry.register(Box::new(deliveries_in_flight.clone())).expect("metric registered once");
+        let overloaded = counter(
+            "lienthong_overloaded_total",
+            "Connections closed and requests refused by the gateway's limits (connections, requests, deadline)",
+            &["limit"],
+        );
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -191,6 +199,7 @@ impl Metrics {
             tls_handshake_failures,
             access_denied,
             deliveries_in_flight,
+            overloaded,
             build_info,
         }
     }

@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -63,6 +63,8 @@ pub struct AppState {
     pub backlog: Arc<crate::limits::Backlog>,
     /// The TLS configuration, when serving HTTPS.
     pub tls: Option<Arc<crate::tls::TlsReloader>>,
+    /// One permit per request being handled (`server.max_requests`).
+    pub requests: Arc<tokio::sync::Semaphore>,
 }
 
 /// A JSON response with the correlation id header.
@@ -110,7 +112,38 @@ async fn handle(st: Arc<AppState>, req: Request<Incoming>) -> Response<Full<Byte
     let cid = correlation_id(&req);
     let method = req.method().clone();
     let span = tracing::info_span!("request", correlation_id = %cid, method = %method);
-    let handled = dispatch(&st, req, &cid).instrument(span.clone()).await;
+    // Health and metrics are answered even at the limit: an orchestrator must not
+    // restart a gateway for being busy.
+    let exempt = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    let permit = if exempt { None } else { Some(st.requests.clone().try_acquire_owned()) };
+    let handled = match permit.transpose() {
+        Err(_) => {
+            st.metrics.overloaded.with_label_values(&["requests"]).inc();
+            let e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the gateway is at its request limit; retry shortly",
+            )
+            .with_header(header::RETRY_AFTER, "1");
+            Handled { route: "other", member: "anonymous".into(), result: Err(e) }
+        }
+        Ok(permit) => {
+            let deadline = st.config.server.request_deadline
+                + if req.uri().path() == "/v1/feed" { st.config.status.feed_max_wait } else { Duration::ZERO };
+            let handled = tokio::time::timeout(deadline, dispatch(&st, req, &cid).instrument(span.clone())).await;
+            drop(permit);
+            handled.unwrap_or_else(|_| {
+                st.metrics.overloaded.with_label_values(&["deadline"]).inc();
+                let e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "deadline_exceeded",
+                    "the request took longer than the gateway allows; nothing more is done for it",
+                )
+                .with_header(header::RETRY_AFTER, "5");
+                Handled { route: "other", member: "anonymous".into(), result: Err(e) }
+            })
+        }
+    };
     let route = handled.route;
     let resp = match handled.result {
         Ok(r) => {
@@ -239,6 +272,7 @@ fn service(
 /// requests the configured grace period.
 pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(st.config.server.max_connections));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(st.config.server.header_read_timeout);
     loop {
@@ -252,6 +286,12 @@ pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch
                         continue;
                     }
                 };
+                let Ok(connection) = connections.clone().try_acquire_owned() else {
+                    // Over the limit: closed at once, before a byte is read.
+                    st.metrics.overloaded.with_label_values(&["connections"]).inc();
+                    drop(stream);
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 match st.tls.clone() {
                     None => {
@@ -259,6 +299,7 @@ pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch
                         let conn = graceful.watch(conn);
                         tokio::spawn(async move {
                             let _ = conn.await;
+                            drop(connection);
                         });
                     }
                     Some(tls) => {
@@ -288,6 +329,7 @@ pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch
                                 .map(|c| PeerCertificate(Arc::new(c)));
                             let conn = builder.serve_connection(TokioIo::new(stream), service(&st, peer)).into_owned();
                             let _ = watcher.watch(conn).await;
+                            drop(connection);
                         });
                     }
                 }

@@ -79,6 +79,10 @@ async fn each_class_is_limited_per_member_with_retry_after_and_no_work_done() {
     // Look-ups: one, then 429 with a wait of up to 10 s, and the agency was not asked.
     let lookup = format!("/v1/agencies/dvcqg/lookups/dossier?code={}", code(1));
     assert_eq!(api.get(PORTAL_B_TOKEN, &lookup).await.0, 200);
+    // The simulator is quiet once every dossier is delivered.
+    for c in [code(1), code(2), code(3), other.to_owned()] {
+        api.wait_all_delivered(&c, 1, Duration::from_secs(10)).await;
+    }
     let asked = sim.stats().requests;
     let r = api.http.get(format!("{}{lookup}", api.base)).bearer_auth(PORTAL_B_TOKEN).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 429);
@@ -197,4 +201,110 @@ async fn deliveries_keep_to_each_agencys_rate_and_concurrency_and_wait_instead_o
     let spread = (*delivered_at.last().unwrap() - delivered_at[0]).to_std().unwrap();
     assert!(spread >= Duration::from_millis(900), "delivered within {spread:?}");
     assert!(sim.server_stats().max_in_flight <= 2, "{:?}", sim.server_stats());
+}
+
+/// Reads until the server closes the connection or `within` passes: whether it
+/// closed, and what it sent.
+async fn read_until_closed(tcp: &mut tokio::net::TcpStream, within: Duration) -> (bool, String) {
+    let mut got = Vec::new();
+    let deadline = Instant::now() + within;
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, tcp.read(&mut buf)).await {
+            Err(_) => return (false, String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(0)) | Ok(Err(_)) => return (true, String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_dropped_and_connection_request_and_time_limits_hold() {
+    let sim = simulator().await;
+    let slow = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        other_url: Some(slow.url()),
+        lookup_timeout: "10s",
+        server_extra: "header_read_timeout = \"1s\"\nbody_read_timeout = \"1s\"\nmax_connections = 4\n\
+                       max_requests = 1\nrequest_deadline = \"1500ms\""
+            .into(),
+        ..Options::default()
+    };
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
+    let api = Api::new(&gw.url);
+    let addr = gw.url.trim_start_matches("http://").to_owned();
+
+    // Slow-loris: headers trickling in a byte at a time are cut off at the
+    // header timeout, while the client is still sending.
+    let mut loris = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    loris.write_all(b"POST /v1/dossiers HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = Instant::now();
+    let trickle = async {
+        for b in b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+            if loris.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(4), trickle).await;
+    let (closed, _) = read_until_closed(&mut loris, Duration::from_secs(2)).await;
+    assert!(closed, "the slow client was not dropped");
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // A body that stops coming gets 408 at the body timeout.
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/dossiers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PORTAL_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"MaHoSo\":"
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let (_, answer) = read_until_closed(&mut stalled, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // One request at a time: while a slow look-up is being answered, the next
+    // request is refused with 503 and Retry-After; health is still answered.
+    slow.set_faults(adapters::sim::Faults { latency: Duration::from_millis(400), ..Default::default() });
+    let lookup = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            api.get(OPERATOR_TOKEN, "/v1/agencies/other/lookups/dossier?code=000.00.31.H29-261122-0001").await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = api.http.get(format!("{}/v1/stats", api.base)).bearer_auth(PORTAL_TOKEN).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["retry-after"].to_str().unwrap()), (503, "1"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "overloaded", "{body}");
+    assert_eq!(api.http.get(format!("{}/healthz", api.base)).send().await.unwrap().status(), 200);
+    // (A login and the look-up, each slowed, within the 1.5 s deadline.)
+    assert_ne!(lookup.await.unwrap().0, 503, "the slow look-up itself was answered");
+
+    // A request over the deadline is cut off with 503 (before the 2 s agency timeout).
+    slow.set_faults(adapters::sim::Faults { latency: Duration::from_secs(5), ..Default::default() });
+    let started = Instant::now();
+    let (status, body) =
+        api.get(OPERATOR_TOKEN, "/v1/agencies/other/lookups/dossier?code=000.00.31.H29-261122-0001").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("deadline_exceeded")), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(4), "cut off at the 1.5 s deadline: {:?}", started.elapsed());
+    slow.set_faults(adapters::sim::Faults::default());
+
+    // At most four connections: a fifth is closed before anything is read.
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut fifth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = fifth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let (closed, answer) = read_until_closed(&mut fifth, Duration::from_millis(800)).await;
+    assert!(closed && answer.is_empty(), "{answer:?}");
+    drop(open);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(api.http.get(format!("{}/healthz", api.base)).send().await.unwrap().status(), 200);
+    for limit in ["requests", "deadline", "connections"] {
+        let n = metric(&api, "lienthong_overloaded_total", &[("limit", limit)]).await;
+        assert!(n.unwrap_or(0.0) >= 1.0, "{limit}: {n:?}");
+    }
 }

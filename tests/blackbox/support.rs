@@ -46,6 +46,8 @@ pub struct Options {
     pub delivery_extra: String,
     /// Serve plain HTTP (else `extra` must configure `[server.tls]`).
     pub plaintext: bool,
+    /// Extra settings of the `[server]` table (such as `max_requests = 1`).
+    pub server_extra: String,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             extra: String::new(),
             delivery_extra: String::new(),
             plaintext: true,
+            server_extra: String::new(),
         }
     }
 }
@@ -86,6 +89,7 @@ pub fn write_config(dir: &Path, dvcqg_url: &str, opts: &Options) -> PathBuf {
 [server]
 listen = "127.0.0.1:0"
 plaintext = {plaintext}
+{server_extra}
 max_body_bytes = {max_body}
 shutdown_grace = "5s"
 
@@ -177,6 +181,7 @@ unit_code = "000.00.00.G22"
         extra = opts.extra,
         delivery_extra = opts.delivery_extra,
         plaintext = opts.plaintext,
+        server_extra = opts.server_extra,
         max_body = opts.max_body_bytes,
         lookup_timeout = opts.lookup_timeout,
         backoff = opts.backoff_initial,
