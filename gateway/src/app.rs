@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Members;
 use crate::config::StatusConfig;
-use crate::config::{AgencyConfig, Config};
+use crate::config::{AgencyConfig, Config, OutgoingTls};
 use crate::delivery::{Adapters, DeliveryWorker};
 use crate::metrics::Metrics;
 use crate::poller::StatusPoller;
@@ -69,18 +69,49 @@ pub struct Gateway {
     worker: JoinHandle<()>,
 }
 
-/// Builds one adapter per configured agency, sharing one connection pool.
-pub fn build_adapters(config: &Config) -> Result<Adapters, StartError> {
-    let client = reqwest::Client::builder()
+/// The HTTP client settings every agency shares: timeouts, pool, TLS 1.2 or later.
+fn client_builder(config: &Config) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .timeout(config.delivery.request_timeout)
         .connect_timeout(config.delivery.connect_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .min_tls_version(reqwest::tls::Version::TLS_1_2)
         .user_agent(concat!("lienthong/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| StartError::Client(e.to_string()))?;
+}
+
+/// A client for an agency with its own trust anchors and client certificate.
+fn agency_client(config: &Config, agency: &str, tls: &OutgoingTls) -> Result<reqwest::Client, StartError> {
+    let fail = |what: String| StartError::Client(format!("delivery.agencies.{agency}.tls: {what}"));
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| fail(format!("{}: {e}", p.display())));
+    let mut b = client_builder(config);
+    if !tls.ca.is_empty() {
+        b = b.tls_built_in_root_certs(false);
+        for path in &tls.ca {
+            for cert in reqwest::Certificate::from_pem_bundle(&read(path)?).map_err(|e| fail(e.to_string()))? {
+                b = b.add_root_certificate(cert);
+            }
+        }
+    }
+    if let (Some(cert), Some(key)) = (&tls.client_certificate, &tls.client_key) {
+        let mut pem = read(cert)?;
+        pem.push(b'\n');
+        pem.extend(read(key)?);
+        b = b.identity(reqwest::Identity::from_pem(&pem).map_err(|e| fail(e.to_string()))?);
+    }
+    b.build().map_err(|e| fail(e.to_string()))
+}
+
+/// Builds one adapter per configured agency, sharing one connection pool (an
+/// agency with its own TLS settings gets its own).
+pub fn build_adapters(config: &Config) -> Result<Adapters, StartError> {
+    let shared = client_builder(config).build().map_err(|e| StartError::Client(e.to_string()))?;
     let mut adapters: Adapters = HashMap::new();
     for (id, agency) in &config.agencies {
         let agency_id = AgencyId::parse(id).map_err(|_| StartError::Agency(id.clone()))?;
+        let client = match config.delivery.agencies.get(id).and_then(|d| d.tls.as_ref()) {
+            Some(tls) => agency_client(config, id, tls)?,
+            None => shared.clone(),
+        };
         let adapter: Arc<dyn Adapter> = match agency {
             AgencyConfig::Dvcqg(c) => Arc::new(DvcqgAdapter::new(agency_id.clone(), c.clone(), client.clone())),
             AgencyConfig::Moj(c) => {

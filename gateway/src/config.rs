@@ -162,13 +162,33 @@ pub struct DeliveryConfig {
 }
 
 /// How the gateway sends to one agency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgencyDelivery {
     /// Requests per second with a burst; unset: no rate limit.
     pub rate: Option<Rate>,
     /// Most requests in flight to the agency at once; unset: `delivery.concurrency`.
     pub max_concurrent: Option<usize>,
+    /// TLS to the agency (deliveries and look-ups): its trust anchors and the
+    /// gateway's client certificate. Unset: the public web roots, no client
+    /// certificate.
+    pub tls: Option<OutgoingTls>,
+}
+
+/// TLS towards one agency (always TLS 1.2 or 1.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutgoingTls {
+    /// CA certificates (PEM files) the agency's server certificate must chain to;
+    /// they replace the public web roots.
+    #[serde(default)]
+    pub ca: Vec<PathBuf>,
+    /// The gateway's client certificate chain for this agency (PEM), with `client_key`.
+    #[serde(default)]
+    pub client_certificate: Option<PathBuf>,
+    /// The private key of `client_certificate` (PKCS#8 PEM).
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
 }
 
 impl Default for DeliveryConfig {
@@ -537,6 +557,11 @@ impl Config {
             let at = format!("delivery.agencies.{agency}");
             if !self.agencies.contains_key(agency) {
                 push(at.clone(), format!("agency {agency} is not configured under [agencies]"));
+            }
+            if let Some(t) = &d.tls {
+                if t.client_certificate.is_some() != t.client_key.is_some() {
+                    push(format!("{at}.tls"), "give client_certificate and client_key together".into());
+                }
             }
             if d.max_concurrent == Some(0) {
                 push(format!("{at}.max_concurrent"), "must be greater than 0".into());

@@ -88,7 +88,7 @@ impl DeliveryWorker {
         total: Arc<Semaphore>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let limits = self.config.agencies.get(agency.as_str()).copied().unwrap_or_default();
+        let limits = self.config.agencies.get(agency.as_str()).cloned().unwrap_or_default();
         let own = Arc::new(Semaphore::new(limits.max_concurrent.unwrap_or(self.config.concurrency)));
         let rate = limits.rate.as_ref().and_then(crate::limits::quota).map(RateLimiter::direct);
         // A claim must outlive the slowest attempt (a login plus a resend each

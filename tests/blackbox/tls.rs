@@ -66,6 +66,8 @@ struct Pki {
     /// A second server certificate, for the reload.
     next_server: (String, String),
     good: String,
+    /// The good client certificate and its key, as files.
+    good_files: (PathBuf, PathBuf),
     stranger: String,
     expired: String,
     foreign: String,
@@ -86,13 +88,16 @@ fn pki(dir: &Path) -> Pki {
     };
     let (cert, key) = leaf(&server_issuer, "Lienthong TLS tests", "gateway-a", true, false);
     let identity = |(cert, key): (String, String)| format!("{cert}{key}");
+    let good = leaf(&client_issuer, "So Thong tin va Truyen thong Test", "portal-mtls", false, false);
+    let good_files = (write("good.pem", &good.0), write("good.key.pem", &good.1));
     Pki {
         server_ca,
         client_ca: write("client-ca.pem", &client_ca),
         server_cert: write("server.pem", &cert),
         server_key: write("server.key.pem", &key),
         next_server: leaf(&server_issuer, "Lienthong TLS tests", "gateway-b", true, false),
-        good: identity(leaf(&client_issuer, "So Thong tin va Truyen thong Test", "portal-mtls", false, false)),
+        good: identity(good),
+        good_files,
         stranger: identity(leaf(&client_issuer, "Someone Else", "stranger", false, false)),
         expired: identity(leaf(&client_issuer, "So Thong tin va Truyen thong Test", "portal-mtls", false, true)),
         // Same subject as the good one, from a CA of the same name that is not trusted.
@@ -290,4 +295,76 @@ async fn a_changed_certificate_is_served_without_a_restart_and_a_broken_one_is_n
     }
     assert_eq!(served_certificate(&addr, &p.server_ca).await, der(&p.next_server.0));
     assert_eq!(metric(&api, "lienthong_tls_reloads_total", &[("result", "ok")]).await, Some(1.0));
+}
+
+/// A TLS front for `target` (a plain-HTTP simulator) that requires a client
+/// certificate from the test client CA, as a ministry's endpoint would.
+async fn tls_front(target: std::net::SocketAddr, p: &Pki) -> std::net::SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(&p.client_ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+    let chain: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_file_iter(&p.server_cert).unwrap().map(|c| c.unwrap()).collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&p.server_key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let Ok(mut up) = tokio::net::TcpStream::connect(target).await else { return };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agencies_are_reached_over_tls_with_their_own_trust_anchors_and_client_certificate() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = pki(dir.path());
+    let front = tls_front(sim.addr(), &p).await;
+    let url = format!("https://localhost:{}", front.port());
+    let ca = dir.path().join("server-ca.pem");
+    std::fs::write(&ca, &p.server_ca).unwrap();
+    // DVCQG with its CA and the gateway's client certificate; `other`, at the same
+    // endpoint, with neither.
+    let opts = Options {
+        delivery_extra: "status_sync_agency = \"\"".into(),
+        extra: format!(
+            "[delivery.agencies.dvcqg.tls]\nca = [\"{}\"]\nclient_certificate = \"{}\"\nclient_key = \"{}\"\n",
+            ca.display(),
+            p.good_files.0.display(),
+            p.good_files.1.display()
+        ),
+        ..Options::default()
+    };
+    let gw = GatewayProcess::start(&write_config(dir.path(), &url, &opts)).await;
+    let api = Api::new(&gw.url);
+    let to_dvcqg = "000.00.31.H29-261122-0001";
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(to_dvcqg).to_string()).await.0, 202);
+    api.wait_all_delivered(to_dvcqg, 1, Duration::from_secs(15)).await;
+    assert_eq!(sim.received().iter().filter(|r| r.ma_ho_so == to_dvcqg).count(), 1);
+
+    let mut other = json_dossier("000.00.31.H29-261122-0002");
+    other["MaTTHC"] = "3.000181".into();
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", other.to_string()).await.0, 202);
+    let view = api.wait_delivery("000.00.31.H29-261122-0002", "retrying", Duration::from_secs(15)).await;
+    assert!(!view["deliveries"][0]["last_error"].as_str().unwrap_or_default().is_empty(), "{view}");
+    assert_eq!(sim.received().len(), 1, "nothing reached the agency without its trust anchor and certificate");
 }
