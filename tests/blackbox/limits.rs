@@ -1,6 +1,7 @@
 //! Rate limits per member and class, with `Retry-After` and no work done on a
 //! refused request; and the per-agency backlog that turns new dossiers away.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -307,4 +308,80 @@ async fn slow_clients_are_dropped_and_connection_request_and_time_limits_hold() 
         let n = metric(&api, "lienthong_overloaded_total", &[("limit", limit)]).await;
         assert!(n.unwrap_or(0.0) >= 1.0, "{limit}: {n:?}");
     }
+}
+
+/// The 95th percentile of `d`.
+fn p95(mut d: Vec<Duration>) -> Duration {
+    d.sort();
+    d[(d.len() * 95 / 100).min(d.len() - 1)]
+}
+
+/// `n` submissions of portal-h29, one after another: each one's latency.
+async fn well_behaved(api: &Api, first: u32, n: u32) -> Vec<Duration> {
+    let mut out = Vec::new();
+    for i in first..first + n {
+        let body = json_dossier(&format!("000.00.31.H29-261122-{i:04}")).to_string();
+        let started = Instant::now();
+        assert_eq!(api.submit(PORTAL_TOKEN, "application/json", body).await.0, 202);
+        out.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fairness_a_member_flooding_far_over_its_limit_does_not_slow_another() {
+    const LIMIT: f64 = 10.0;
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        portal_b_extra: format!("limits = {{ submit = {{ per_second = {LIMIT}, burst = 10 }} }}"),
+        delivery_extra: "status_sync_agency = \"\"".into(),
+        ..Options::default()
+    };
+    let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
+    let api = Api::new(&gw.url);
+    // Warm up, then the well-behaved member alone: the baseline of this run.
+    well_behaved(&api, 9000, 10).await;
+    let baseline = p95(well_behaved(&api, 1, 50).await);
+
+    // Now portal-h49 floods from 4 connections at about 40 times its limit.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut flood = Vec::new();
+    for t in 0..4u32 {
+        let (api, stop) = (api.clone(), stop.clone());
+        flood.push(tokio::spawn(async move {
+            let (mut sent, mut refused) = (0u32, 0u32);
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let code = format!("000.00.31.H49-2611{:02}-{:04}", 10 + t, i);
+                let (status, _) = api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code).to_string()).await;
+                sent += 1;
+                refused += u32::from(status == 429);
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            (sent, refused)
+        }));
+    }
+    let started = Instant::now();
+    let flooded = p95(well_behaved(&api, 100, 50).await);
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut sent, mut refused) = (0, 0);
+    for f in flood {
+        let (s, r) = f.await.unwrap();
+        sent += s;
+        refused += r;
+    }
+    let rate = f64::from(sent) / elapsed;
+    println!(
+        "flood: {sent} requests ({rate:.0}/s, {:.0}x the limit), {refused} refused; \
+         well-behaved p95 {baseline:?} alone, {flooded:?} under the flood",
+        rate / LIMIT
+    );
+    assert!(rate >= 10.0 * LIMIT, "the flood ran at {rate:.0}/s, not many times its limit");
+    assert!(f64::from(refused) >= 0.8 * f64::from(sent), "most of the flood was refused");
+    // Not noticeably slower: within three times its own baseline plus 25 ms.
+    assert!(flooded <= baseline * 3 + Duration::from_millis(25), "{flooded:?} against {baseline:?}");
 }
