@@ -83,6 +83,9 @@ pub struct ServerConfig {
     /// Serve plain HTTP. Only for development: without `[server.tls]`, the
     /// gateway does not start unless this says so explicitly.
     pub plaintext: bool,
+    /// Largest request head (request line and headers), in bytes; at least
+    /// 8192. A larger one gets 431 and the connection is closed.
+    pub max_header_bytes: usize,
     /// Most client connections open at once; a connection over it is closed at once.
     pub max_connections: usize,
     /// Most requests being handled at once; over it, 503 `overloaded` with
@@ -104,6 +107,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(20),
             tls: None,
             plaintext: false,
+            max_header_bytes: 64 * 1024,
             max_connections: 10_000,
             max_requests: 4_096,
             request_deadline: Duration::from_secs(60),
@@ -416,6 +420,9 @@ impl Config {
             if v == 0 {
                 push(format!("server.{name}"), "must be greater than 0".into());
             }
+        }
+        if s.max_header_bytes < 8192 {
+            push("server.max_header_bytes".into(), "must be at least 8192".into());
         }
         if s.request_deadline.is_zero() {
             push("server.request_deadline".into(), "must be greater than 0".into());

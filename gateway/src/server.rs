@@ -274,7 +274,12 @@ pub async fn serve(listener: TcpListener, st: Arc<AppState>, mut shutdown: watch
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(tokio::sync::Semaphore::new(st.config.server.max_connections));
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(st.config.server.header_read_timeout);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(st.config.server.header_read_timeout)
+        .max_buf_size(st.config.server.max_header_bytes);
+    builder.http2().max_header_list_size(u32::try_from(st.config.server.max_header_bytes).unwrap_or(u32::MAX));
     loop {
         tokio::select! {
             accepted = listener.accept() => {

@@ -228,9 +228,10 @@ async fn slow_clients_are_dropped_and_connection_request_and_time_limits_hold() 
     let opts = Options {
         other_url: Some(slow.url()),
         lookup_timeout: "10s",
-        server_extra: "header_read_timeout = \"1s\"\nbody_read_timeout = \"1s\"\nmax_connections = 4\n\
+        server_extra:
+            "header_read_timeout = \"1s\"\nbody_read_timeout = \"1s\"\nmax_connections = 4\nmax_header_bytes = 16384\n\
                        max_requests = 1\nrequest_deadline = \"1500ms\""
-            .into(),
+                .into(),
         ..Options::default()
     };
     let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
@@ -263,6 +264,13 @@ async fn slow_clients_are_dropped_and_connection_request_and_time_limits_hold() 
     stalled.write_all(head.as_bytes()).await.unwrap();
     let (_, answer) = read_until_closed(&mut stalled, Duration::from_secs(5)).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // A head over the header limit gets 431, and is not read to its end.
+    let mut big = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(100_000));
+    let _ = big.write_all(head.as_bytes()).await;
+    let (_, answer) = read_until_closed(&mut big, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
 
     // One request at a time: while a slow look-up is being answered, the next
     // request is refused with 503 and Retry-After; health is still answered.
