@@ -15,11 +15,7 @@ async fn only_granted_agencies_procedures_and_status_posts_are_allowed() {
     };
     let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
     let api = Api::new(&gw.url);
-    let dossier = |code: &str, procedure: &str| {
-        let mut d = json_dossier(code);
-        d["MaTTHC"] = procedure.into();
-        d.to_string()
-    };
+    let dossier = json_dossier_of;
     let granted = "000.00.31.H49-261122-0001";
     assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", dossier(granted, "1.001193")).await.0, 202);
 

@@ -16,11 +16,7 @@ use crate::support::*;
 
 /// A dossier for agency `other` (procedure 3.000181) or DVCQG (1.001193).
 fn dossier_for(code: &str, other: bool) -> String {
-    let mut d = json_dossier(code);
-    if other {
-        d["MaTTHC"] = "3.000181".into();
-    }
-    d.to_string()
+    json_dossier_of(code, if other { "3.000181" } else { "1.001193" })
 }
 
 fn event_ids(events: &[Value]) -> Vec<i64> {

@@ -120,11 +120,7 @@ async fn an_agency_with_a_full_backlog_turns_new_dossiers_away_and_the_others_fl
     };
     let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
     let api = Api::new(&gw.url);
-    let for_other = |i: u32| {
-        let mut d = json_dossier(&code(i));
-        d["MaTTHC"] = "3.000181".into();
-        d.to_string()
-    };
+    let for_other = |i: u32| json_dossier_of(&code(i), "3.000181");
     for i in 1..=3 {
         assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", for_other(i)).await.0, 202);
     }
@@ -173,11 +169,7 @@ async fn deliveries_keep_to_each_agencys_rate_and_concurrency_and_wait_instead_o
     };
     let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
     let api = Api::new(&gw.url);
-    let for_other = |i: u32| {
-        let mut d = json_dossier(&code(i));
-        d["MaTTHC"] = "3.000181".into();
-        d.to_string()
-    };
+    let for_other = |i: u32| json_dossier_of(&code(i), "3.000181");
     for i in 1..=8 {
         assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", for_other(i)).await.0, 202);
     }

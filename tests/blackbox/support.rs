@@ -439,6 +439,14 @@ pub fn json_dossier(code: &str) -> serde_json::Value {
     })
 }
 
+/// [`json_dossier`] of another procedure (and so, by the routes, another agency:
+/// `3.000181` goes to `other`).
+pub fn json_dossier_of(code: &str, procedure: &str) -> String {
+    let mut d = json_dossier(code);
+    d["MaTTHC"] = procedure.into();
+    d.to_string()
+}
+
 /// The same dossier in the XML dialect.
 pub fn xml_dossier(code: &str) -> String {
     format!(
