@@ -163,6 +163,25 @@ pub struct DeliveryConfig {
     /// backlog reaches a ministry no faster than it can take. Deliveries wait for
     /// capacity; they do not fail for lack of it.
     pub agencies: BTreeMap<String, AgencyDelivery>,
+    /// The circuit breaker every agency has.
+    pub circuit: CircuitConfig,
+}
+
+/// When an agency's circuit opens, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CircuitConfig {
+    /// Failed attempts in a row (transport errors, timeouts, 5xx, busy) that open it.
+    pub failure_threshold: u32,
+    /// How long it stays open before one probe is sent.
+    #[serde(with = "humantime_serde")]
+    pub open_for: Duration,
+}
+
+impl Default for CircuitConfig {
+    fn default() -> Self {
+        Self { failure_threshold: 5, open_for: Duration::from_secs(30) }
+    }
 }
 
 /// How the gateway sends to one agency.
@@ -207,6 +226,7 @@ impl Default for DeliveryConfig {
             status_sync_agency: None,
             max_queue_per_agency: None,
             agencies: BTreeMap::new(),
+            circuit: CircuitConfig::default(),
         }
     }
 }
@@ -578,6 +598,9 @@ impl Config {
                     push(format!("{at}.rate"), "per_second must be greater than 0 and burst at least 1".into());
                 }
             }
+        }
+        if self.delivery.circuit.failure_threshold == 0 || self.delivery.circuit.open_for.is_zero() {
+            push("delivery.circuit".into(), "failure_threshold and open_for must be greater than 0".into());
         }
         if self.delivery.max_queue_per_agency == Some(0) {
             push("delivery.max_queue_per_agency".into(), "must be greater than 0".into());

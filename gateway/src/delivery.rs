@@ -14,6 +14,7 @@ use schemas::{AgencyId, Dossier, StatusEvent};
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, error, info, warn, Instrument};
 
+use crate::circuit::Allowance;
 use crate::config::DeliveryConfig;
 use crate::metrics::Metrics;
 use crate::store::{AttemptResult, DeliveryJob, Store};
@@ -95,7 +96,28 @@ impl DeliveryWorker {
         // bounded by the request timeout), or another claim could send it again.
         let lease = self.config.request_timeout * 4 + Duration::from_secs(30);
         let in_flight = self.metrics.deliveries_in_flight.with_label_values(&[agency.as_str()]);
+        let breaker = Arc::new(crate::circuit::Breaker::new(
+            agency.as_str(),
+            self.config.circuit,
+            self.metrics.circuit_state.with_label_values(&[agency.as_str()]),
+            self.metrics.circuit_transitions.clone(),
+        ));
         loop {
+            // An open circuit sends nothing until it is time for one probe.
+            let claim_max = match breaker.allowance(Instant::now()) {
+                Allowance::Any => CLAIM_MAX,
+                Allowance::Probe => 1,
+                Allowance::Wait(d) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(d) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    if *shutdown.borrow() {
+                        break;
+                    }
+                    continue;
+                }
+            };
             // Registered before the claim, so a dossier queued meanwhile wakes it.
             let wake = self.wake.clone();
             let notified = wake.notified();
@@ -117,7 +139,7 @@ impl DeliveryWorker {
                 break;
             }
             let mut slots: Vec<Slots> = vec![first];
-            while slots.len() < CLAIM_MAX && rate.as_ref().is_none_or(|r| r.check().is_ok()) {
+            while slots.len() < claim_max && rate.as_ref().is_none_or(|r| r.check().is_ok()) {
                 let (Ok(mine), Ok(all)) = (own.clone().try_acquire_owned(), total.clone().try_acquire_owned()) else {
                     break;
                 };
@@ -134,6 +156,9 @@ impl DeliveryWorker {
             };
             if jobs.is_empty() {
                 drop(slots);
+                if claim_max == 1 {
+                    breaker.probe_unused();
+                }
                 tokio::select! {
                     _ = notified => {}
                     _ = tokio::time::sleep(self.config.poll_interval) => {}
@@ -143,12 +168,14 @@ impl DeliveryWorker {
             }
             for (job, held) in jobs.into_iter().zip(slots.drain(..)) {
                 let w = self.clone();
-                let in_flight = in_flight.clone();
+                let (in_flight, breaker) = (in_flight.clone(), breaker.clone());
                 let span = tracing::info_span!("delivery", dossier = %job.dossier_code, agency = %job.agency, correlation_id = %job.correlation_id);
                 tokio::spawn(
                     async move {
                         in_flight.inc();
-                        w.deliver(job).await;
+                        if let Some(answered) = w.deliver(job).await {
+                            breaker.record(answered, Instant::now());
+                        }
                         in_flight.dec();
                         drop(held);
                     }
@@ -169,7 +196,11 @@ impl DeliveryWorker {
         }
     }
 
-    async fn deliver(&self, job: DeliveryJob) {
+    /// Sends one delivery and records its outcome. Returns whether the agency
+    /// answered (delivered or refused for good) or failed (retryable), when it was
+    /// asked at all.
+    async fn deliver(&self, job: DeliveryJob) -> Option<bool> {
+        let mut answered = None;
         let agency = job.agency.as_str().to_owned();
         let result = match (self.adapters.get(&job.agency), serde_json::from_str::<Dossier>(&job.canonical_json)) {
             (None, _) => {
@@ -197,6 +228,7 @@ impl DeliveryWorker {
                 };
                 self.metrics.delivery_duration.with_label_values(&[&agency]).observe(started.elapsed().as_secs_f64());
                 self.metrics.delivery_attempts.with_label_values(&[&agency, outcome.label()]).inc();
+                answered = Some(!matches!(outcome, Outcome::Retryable { .. }));
                 match outcome {
                     Outcome::Delivered { agency_ref } => {
                         info!(attempt = job.attempts + 1, "delivered");
@@ -225,6 +257,7 @@ impl DeliveryWorker {
             error!(error = %e, "cannot record delivery outcome; it will be attempted again");
         }
         timer.observe_duration();
+        answered
     }
 
     fn retry(&self, job: &DeliveryJob, error: String) -> AttemptResult {

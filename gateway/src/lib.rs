@@ -9,6 +9,7 @@
 pub mod access;
 pub mod app;
 pub mod auth;
+pub mod circuit;
 pub mod cli;
 pub mod config;
 pub mod delivery;

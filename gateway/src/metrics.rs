@@ -59,6 +59,10 @@ pub struct Metrics {
     /// `lienthong_overloaded_total{limit}`: connections closed and requests refused
     /// by `connections`, `requests` or `deadline`.
     pub overloaded: IntCounterVec,
+    /// `lienthong_circuit_state{agency}`: 0 closed, 1 open, 2 half-open.
+    pub circuit_state: IntGaugeVec,
+    /// `lienthong_circuit_transitions_total{agency,state}`: changes into each state.
+    pub circuit_transitions: IntCounterVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -172,6 +176,17 @@ impl Metrics {
             "Connections closed and requests refused by the gateway's limits (connections, requests, deadline)",
             &["limit"],
         );
+        let circuit_state = IntGaugeVec::new(
+            Opts::new("lienthong_circuit_state", "Circuit of each agency: 0 closed, 1 open, 2 half-open"),
+            &["agency"],
+        )
+        .expect("valid metric definition");
+        registry.register(Box::new(circuit_state.clone())).expect("metric registered once");
+        let circuit_transitions = counter(
+            "lienthong_circuit_transitions_total",
+            "Circuit changes by agency and the state entered (closed, open, half_open)",
+            &["agency", "state"],
+        );
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -200,6 +215,8 @@ impl Metrics {
             access_denied,
             deliveries_in_flight,
             overloaded,
+            circuit_state,
+            circuit_transitions,
             build_info,
         }
     }

@@ -15,6 +15,7 @@ mod delivery;
 mod feeds;
 mod limits;
 mod ministries;
+mod outage;
 mod pki;
 mod signatures;
 mod status;
