@@ -165,6 +165,10 @@ pub struct DeliveryConfig {
     pub agencies: BTreeMap<String, AgencyDelivery>,
     /// The circuit breaker every agency has.
     pub circuit: CircuitConfig,
+    /// How long a delivery is retried before it is given up as a dead letter
+    /// (operators can replay it).
+    #[serde(with = "humantime_serde")]
+    pub give_up_after: Duration,
 }
 
 /// When an agency's circuit opens, and for how long.
@@ -227,6 +231,7 @@ impl Default for DeliveryConfig {
             max_queue_per_agency: None,
             agencies: BTreeMap::new(),
             circuit: CircuitConfig::default(),
+            give_up_after: Duration::from_secs(72 * 3600),
         }
     }
 }

@@ -261,6 +261,12 @@ impl DeliveryWorker {
     }
 
     fn retry(&self, job: &DeliveryJob, error: String) -> AttemptResult {
+        let age = (Utc::now() - job.created_at).to_std().unwrap_or_default();
+        if age >= self.config.give_up_after {
+            warn!(attempts = job.attempts + 1, "retried past delivery.give_up_after; now a dead letter");
+            let after = humantime::format_duration(self.config.give_up_after);
+            return AttemptResult::Failed { error: format!("{} {after}: {error}", crate::store::GAVE_UP) };
+        }
         let wait = backoff(
             self.config.backoff_initial,
             self.config.backoff_max,

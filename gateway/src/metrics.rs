@@ -63,6 +63,8 @@ pub struct Metrics {
     pub circuit_state: IntGaugeVec,
     /// `lienthong_circuit_transitions_total{agency,state}`: changes into each state.
     pub circuit_transitions: IntCounterVec,
+    /// `lienthong_dead_letter_replays_total{agency}`: dead letters queued again.
+    pub dead_letter_replays: IntCounterVec,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -187,6 +189,8 @@ impl Metrics {
             "Circuit changes by agency and the state entered (closed, open, half_open)",
             &["agency", "state"],
         );
+        let dead_letter_replays =
+            counter("lienthong_dead_letter_replays_total", "Dead letters queued again by operators", &["agency"]);
         let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
             .expect("valid metric definition");
         registry.register(Box::new(build_info.clone())).expect("metric registered once");
@@ -217,6 +221,7 @@ impl Metrics {
             overloaded,
             circuit_state,
             circuit_transitions,
+            dead_letter_replays,
             build_info,
         }
     }

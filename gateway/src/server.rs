@@ -2,6 +2,7 @@
 //! refusal through [`ApiError`], and counts every request.
 
 mod accept;
+mod admin;
 mod body;
 mod feed;
 mod lookup;
@@ -185,6 +186,15 @@ async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Hand
         }
         (_, ["v1", "dossiers", _, "status"]) => {
             anonymous("/v1/dossiers/{code}/status", Err(method_not_allowed("POST")))
+        }
+        (&Method::GET, ["v1", "admin", "dead-letters"]) => admin::list(st, req, cid).await,
+        (&Method::POST, ["v1", "admin", "dead-letters", id, "replay"]) => {
+            let id = (*id).to_owned();
+            admin::replay(st, req, &id, cid).await
+        }
+        (_, ["v1", "admin", "dead-letters"]) => anonymous("/v1/admin/dead-letters", Err(method_not_allowed("GET"))),
+        (_, ["v1", "admin", "dead-letters", _, "replay"]) => {
+            anonymous("/v1/admin/dead-letters/{id}/replay", Err(method_not_allowed("POST")))
         }
         (&Method::GET, ["v1", "feed"]) => feed::read(st, req, cid).await,
         (_, ["v1", "feed"]) => anonymous("/v1/feed", Err(method_not_allowed("GET"))),

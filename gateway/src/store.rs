@@ -16,6 +16,10 @@ use schemas::{AgencyId, MaHoSo, MemberId};
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStore;
+
+/// How the error of a delivery given up after retries begins; such a dead
+/// letter is replayed under its own idempotency key.
+pub const GAVE_UP: &str = "gave up after";
 pub use status::{
     CurrentStatus, DossierParties, FeedEntry, FeedPage, Figures, NewStatus, RecordedStatus, StatsRow, StatsWindow,
     StatusOutcome,
@@ -197,6 +201,8 @@ pub struct DeliveryJob {
     pub idempotency_key: String,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// When the delivery was queued.
+    pub created_at: DateTime<Utc>,
     /// The canonical dossier as JSON.
     pub canonical_json: String,
     /// The correlation id of the accepting request.
@@ -237,6 +243,27 @@ pub struct DeliveryCount {
     pub state: DeliveryState,
     /// How many.
     pub count: u64,
+}
+
+/// A delivery that failed for good (refused by the agency, or retried past
+/// `delivery.give_up_after`), kept for operators to inspect and replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetter {
+    /// The delivery's id.
+    pub id: i64,
+    /// The dossier code.
+    pub dossier: String,
+    /// The agency.
+    pub agency: String,
+    /// For a status update, the event's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<i64>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why the last one failed.
+    pub last_error: Option<String>,
+    /// When it was given up.
+    pub failed_at: Option<DateTime<Utc>>,
 }
 
 /// A store failure; the request that met it stored nothing.
@@ -283,6 +310,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Up to `limit` dead letters with an id above `after`, oldest first.
+    async fn dead_letters(&self, after: i64, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
+
+    /// Queues a dead letter again, due now, with its attempts reset; `None` when
+    /// `id` is not a dead letter.
+    async fn replay(&self, id: i64) -> Result<Option<DeadLetter>, StoreError>;
 
     /// Who sent a dossier and which agency decides it.
     async fn parties(&self, code: &MaHoSo) -> Result<Option<DossierParties>, StoreError>;

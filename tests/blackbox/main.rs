@@ -17,6 +17,7 @@ mod limits;
 mod ministries;
 mod outage;
 mod pki;
+mod poison;
 mod signatures;
 mod status;
 mod tls;

@@ -17,10 +17,12 @@ use tokio::sync::oneshot;
 
 use super::status::to_ns;
 use super::{
-    migrations, AttemptResult, DeliveryCount, DeliveryJob, DeliveryState, DossierParties, FeedPage, NewDossier,
-    NewStatus, Receipt, StatsRow, StatsWindow, StatusOutcome, Store, StoreError, StoredDossier, SubmitOutcome,
+    migrations, AttemptResult, DeadLetter, DeliveryCount, DeliveryJob, DeliveryState, DossierParties, FeedPage,
+    NewDossier, NewStatus, Receipt, StatsRow, StatsWindow, StatusOutcome, Store, StoreError, StoredDossier,
+    SubmitOutcome,
 };
 
+mod dead;
 mod read;
 mod status;
 
@@ -38,6 +40,7 @@ enum Op {
     Record { id: i64, result: AttemptResult, reply: Reply<()> },
     Status(Box<NewStatus>, Reply<StatusOutcome>),
     Prune { before_ms: i64, reply: Reply<u64> },
+    Replay { id: i64, reply: Reply<Option<DeadLetter>> },
 }
 
 /// The embedded store.
@@ -144,6 +147,10 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
                 let r = in_savepoint(&tx, |c| status::prune(c, before_ms));
                 done.push(finish(r, reply));
             }
+            Op::Replay { id, reply } => {
+                let r = in_savepoint(&tx, |c| dead::replay(c, id));
+                done.push(finish(r, reply));
+            }
         }
     }
     let committed = tx.commit().map_err(|e| e.to_string());
@@ -183,6 +190,7 @@ fn fail_all(batch: Vec<Op>, msg: &str) {
             Op::Record { reply, .. } => drop(reply.send(Err(e()))),
             Op::Status(_, r) => drop(r.send(Err(e()))),
             Op::Prune { reply, .. } => drop(reply.send(Err(e()))),
+            Op::Replay { reply, .. } => drop(reply.send(Err(e()))),
         }
     }
 }
@@ -258,7 +266,7 @@ fn claim(
                                 WHERE p.dossier_code = d.dossier_code AND p.agency = d.agency AND p.id < d.id
                                   AND p.state IN ('queued', 'retrying')))
                           ORDER BY id LIMIT ?3)
-             RETURNING id, agency, dossier_code, idempotency_key, attempts, event_id",
+             RETURNING id, agency, dossier_code, idempotency_key, attempts, event_id, created_at_ms",
         )
         .map_err(db)?;
     let rows = stmt
@@ -270,6 +278,7 @@ fn claim(
                 r.get::<_, String>(3)?,
                 r.get::<_, u32>(4)?,
                 r.get::<_, Option<i64>>(5)?,
+                r.get::<_, i64>(6)?,
             ))
         })
         .map_err(db)?
@@ -278,7 +287,7 @@ fn claim(
     let mut jobs = Vec::with_capacity(rows.len());
     let mut dossier = c.prepare_cached("SELECT canonical, correlation_id FROM dossiers WHERE code = ?1").map_err(db)?;
     let mut event = c.prepare_cached("SELECT event FROM status_events WHERE id = ?1").map_err(db)?;
-    for (id, agency, code, key, attempts, event_id) in rows {
+    for (id, agency, code, key, attempts, event_id, created) in rows {
         let (canonical_json, correlation_id): (String, String) =
             dossier.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
         let event_json = match event_id {
@@ -292,6 +301,7 @@ fn claim(
             dossier_code: code,
             idempotency_key: key,
             attempts,
+            created_at: ms(Some(created)).unwrap_or_default(),
             canonical_json,
             correlation_id,
             event_json,
@@ -377,6 +387,14 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db)).await
+    }
+
+    async fn dead_letters(&self, after: i64, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        self.read(move |c| dead::list(c, after, limit)).await
+    }
+
+    async fn replay(&self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
+        self.call(|reply| Op::Replay { id, reply }).await
     }
 
     async fn parties(&self, code: &MaHoSo) -> Result<Option<DossierParties>, StoreError> {

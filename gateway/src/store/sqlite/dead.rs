@@ -1,0 +1,45 @@
+//! Dead letters: deliveries in state `failed`, listed and replayed.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{db, ms};
+use crate::store::{DeadLetter, StoreError, GAVE_UP};
+
+const COLUMNS: &str = "id, dossier_code, agency, event_id, attempts, last_error, next_attempt_ms";
+
+fn letter(r: &Row<'_>) -> rusqlite::Result<DeadLetter> {
+    Ok(DeadLetter {
+        id: r.get(0)?,
+        dossier: r.get(1)?,
+        agency: r.get(2)?,
+        event_id: r.get(3)?,
+        attempts: r.get(4)?,
+        last_error: r.get(5)?,
+        failed_at: ms(Some(r.get(6)?)),
+    })
+}
+
+/// Up to `limit` dead letters after id `after`, by id.
+pub(super) fn list(c: &Connection, after: i64, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE state = 'failed' AND id > ?1 ORDER BY id LIMIT ?2");
+    let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+    let rows = stmt.query_map(params![after, i64::try_from(limit).unwrap_or(i64::MAX)], letter).map_err(db)?;
+    rows.collect::<Result<_, _>>().map_err(db)
+}
+
+/// Queues dead letter `id` again, due now; `None` if it is not one.
+///
+/// An agency keeps its answer for an idempotency key, so a delivery it refused
+/// is sent again under a new key (it created nothing the first time). One given
+/// up after retries keeps its key: the agency may have it already, and must
+/// drop the repeat.
+pub(super) fn replay(c: &Connection, id: i64) -> Result<Option<DeadLetter>, StoreError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let sql = format!(
+        "UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_ms = ?2, lease_until_ms = NULL,
+             idempotency_key = CASE WHEN last_error LIKE '{GAVE_UP}%' THEN idempotency_key
+                                    ELSE idempotency_key || ':replay-' || ?2 END
+         WHERE id = ?1 AND state = 'failed' RETURNING {COLUMNS}"
+    );
+    c.prepare_cached(&sql).map_err(db)?.query_row(params![id, now], letter).optional().map_err(db)
+}
