@@ -27,6 +27,9 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// List or replay the dead letters of a running gateway (operators; the token
+    /// is read from `LIENTHONG_TOKEN`, or the variable `--token-env` names).
+    DeadLetters(crate::deadletters::DeadLetterArgs),
     /// Check a configuration file and report every error with its location.
     CheckConfig {
         /// The configuration file.
@@ -126,6 +129,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(args) => crate::sigtool::verify(args),
+        Command::DeadLetters(args) => {
+            runtime()?.block_on(crate::deadletters::run(args))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sign(args) => crate::sigtool::sign(args),
         Command::HashToken => {
             let mut line = String::new();

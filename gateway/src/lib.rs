@@ -12,6 +12,7 @@ pub mod auth;
 pub mod circuit;
 pub mod cli;
 pub mod config;
+pub mod deadletters;
 pub mod delivery;
 pub mod demo;
 pub mod error;

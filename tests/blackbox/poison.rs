@@ -28,6 +28,7 @@ async fn refused_dossiers_become_dead_letters_that_replay_once_the_cause_is_fixe
     let gw = GatewayProcess::start(&crate::ministries::config(dir.path(), &sims)).await;
     let api = Api::new(&gw.url);
     let body = example("dang-ky-doanh-nghiep.xml");
+    let body_xml = body.clone();
     let code = schemas::dossier_from_xml(body.as_bytes()).unwrap().code.to_string();
     let good_code = code.replacen("-0", "-9", 1);
 
@@ -70,6 +71,36 @@ async fn refused_dossiers_become_dead_letters_that_replay_once_the_cause_is_fixe
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_a_dead_letter")), "{body}");
     let at_mpi: Vec<String> = sims.mpi.received().into_iter().map(|r| r.ma_ho_so).filter(|c| *c == code).collect();
     assert_eq!(at_mpi.len(), 1, "accepted once: {at_mpi:?}");
+
+    // The same through `lienthong dead-letters`, with its operator token in the environment.
+    let third = code.replacen("-0", "-8", 1);
+    sims.mpi.set_reject_next("MPI-102");
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/xml", body_xml.replace(&code, &third)).await.0, 202);
+    api.wait_delivery(&third, "failed", Duration::from_secs(10)).await;
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(bin())
+            .arg("dead-letters")
+            .args(args)
+            .args(["--url", &gw.url])
+            .env("LIENTHONG_TOKEN", OPERATOR_TOKEN)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, listed) = cli(&["list"]);
+    assert!(
+        ok && listed.contains(&third) && listed.contains("MPI-102") && listed.contains("1 dead letters"),
+        "{listed}"
+    );
+    let (ok, replayed) = cli(&["replay", "--all"]);
+    assert!(ok && replayed.contains("1 replayed, 0 could not be"), "{replayed}");
+    api.wait_delivery(&third, "delivered", Duration::from_secs(10)).await;
+    let out = std::process::Command::new(bin())
+        .args(["dead-letters", "list", "--url", &gw.url])
+        .env_remove("LIENTHONG_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("LIENTHONG_TOKEN"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

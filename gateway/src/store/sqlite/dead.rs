@@ -29,6 +29,8 @@ pub(super) fn list(c: &Connection, after: i64, limit: usize) -> Result<Vec<DeadL
 
 /// Queues dead letter `id` again, due now; `None` if it is not one.
 ///
+/// The replay starts a new `delivery.give_up_after` window.
+///
 /// An agency keeps its answer for an idempotency key, so a delivery it refused
 /// is sent again under a new key (it created nothing the first time). One given
 /// up after retries keeps its key: the agency may have it already, and must
@@ -37,6 +39,7 @@ pub(super) fn replay(c: &Connection, id: i64) -> Result<Option<DeadLetter>, Stor
     let now = chrono::Utc::now().timestamp_millis();
     let sql = format!(
         "UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_ms = ?2, lease_until_ms = NULL,
+             created_at_ms = ?2,
              idempotency_key = CASE WHEN last_error LIKE '{GAVE_UP}%' THEN idempotency_key
                                     ELSE idempotency_key || ':replay-' || ?2 END
          WHERE id = ?1 AND state = 'failed' RETURNING {COLUMNS}"
