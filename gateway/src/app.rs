@@ -215,6 +215,7 @@ impl Gateway {
             wake,
             signer: signatures,
             backlog: state.backlog.clone(),
+            feeds: state.status.hub().clone(),
         };
         let worker = tokio::spawn(worker.run(rx));
         Ok(Gateway { addr, state, shutdown: tx, server, worker })

@@ -38,6 +38,8 @@ pub struct DeliveryWorker {
     pub signer: Arc<crate::signatures::Signatures>,
     /// Deliveries waiting per agency, told when one ends.
     pub backlog: Arc<crate::limits::Backlog>,
+    /// The feeds, woken when a failure is told to a sender.
+    pub feeds: Arc<crate::feed::FeedHub>,
 }
 
 /// The wait before retry number `attempt` (1-based): `initial * 2^(attempt-1)`,
@@ -250,6 +252,9 @@ impl DeliveryWorker {
         let recorded = self.store.record_attempt(job.id, result).await;
         if recorded.is_ok() && ended {
             self.backlog.done(&agency);
+        }
+        if let Ok(Some(told)) = &recorded {
+            self.feeds.notify([told]);
         }
         if let Err(e) = recorded {
             // The claim expires and the delivery is attempted again; the agency drops

@@ -302,8 +302,10 @@ pub trait Store: Send + Sync + 'static {
         agency: Option<&AgencyId>,
     ) -> Result<Vec<DeliveryJob>, StoreError>;
 
-    /// Records the result of an attempt and releases the claim.
-    async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<(), StoreError>;
+    /// Records the result of an attempt and releases the claim. A delivery that
+    /// failed for good is also told, in the same transaction, to the dossier's
+    /// sender in its feed: the member returned, to wake.
+    async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<Option<String>, StoreError>;
 
     /// Counts deliveries by agency and state.
     async fn delivery_counts(&self) -> Result<Vec<DeliveryCount>, StoreError>;

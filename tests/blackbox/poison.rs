@@ -44,6 +44,17 @@ async fn refused_dossiers_become_dead_letters_that_replay_once_the_cause_is_fixe
     assert_eq!(letters.len(), 1, "{letters:?}");
     assert_eq!((letters[0]["dossier"].as_str(), letters[0]["agency"].as_str()), (Some(code.as_str()), Some("mpi")));
     assert!(letters[0]["last_error"].as_str().unwrap().contains("MPI-102"), "{letters:?}");
+    // The sending portal is told in its feed.
+    let (feed, _) = api.drain_feed(PORTAL_TOKEN, None, 10).await;
+    assert_eq!(feed.len(), 1, "{feed:?}");
+    let notice = &feed[0]["notice"];
+    assert_eq!(
+        (notice["kind"].as_str(), notice["agency"].as_str()),
+        (Some("delivery_failed"), Some("mpi")),
+        "{feed:?}"
+    );
+    assert_eq!(feed[0]["dossier"], code.as_str());
+    assert!(notice["error"].as_str().unwrap().contains("MPI-102") && feed[0]["event"].is_null(), "{feed:?}");
     let (status, body) = api.get(PORTAL_TOKEN, "/v1/admin/dead-letters").await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("operator_only")), "{body}");
 

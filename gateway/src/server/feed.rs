@@ -32,7 +32,11 @@ struct Item<'a> {
     cursor: String,
     event_id: i64,
     dossier: &'a str,
-    event: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a RawValue>,
+    /// A delivery that failed for good (`kind`, `agency`, `error`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'a RawValue>,
     reported_by: &'a str,
     recorded_at: chrono::DateTime<chrono::Utc>,
 }
@@ -169,12 +173,14 @@ fn page(
     let shown = &entries[..entries.len().min(limit)];
     let mut events = Vec::with_capacity(shown.len());
     for e in shown {
-        let event: &RawValue = serde_json::from_str(&e.event_json).map_err(|_| ApiError::internal())?;
+        let body: &RawValue = serde_json::from_str(&e.event_json).map_err(|_| ApiError::internal())?;
+        let (event, notice) = if e.notice { (None, Some(body)) } else { (Some(body), None) };
         events.push(Item {
             cursor: encode_cursor(member, e.seq),
             event_id: e.event_id,
             dossier: &e.dossier_code,
             event,
+            notice,
             reported_by: &e.reported_by,
             recorded_at: e.recorded_at,
         });

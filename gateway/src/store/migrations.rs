@@ -8,7 +8,32 @@ type Backfill = fn(&Connection) -> rusqlite::Result<()>;
 /// Each migration: its version, the SQL that brings the schema to it, and the
 /// backfill of existing rows, if any.
 const MIGRATIONS: &[(i64, &str, Option<Backfill>)] =
-    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None)];
+    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None), (4, V4, None)];
+
+/// Notices in the feeds besides status events: a delivery that failed for good
+/// is told to the dossier's sender. A feed entry is an event or a notice.
+const V4: &str = r#"
+CREATE TABLE notices (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    dossier_code    TEXT NOT NULL REFERENCES dossiers(code),
+    body            TEXT NOT NULL,
+    recorded_at_ms  INTEGER NOT NULL
+);
+CREATE TABLE feed_entries_v4 (
+    member          TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    event_id        INTEGER REFERENCES status_events(id),
+    notice_id       INTEGER REFERENCES notices(id),
+    recorded_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (member, seq),
+    CHECK ((event_id IS NULL) <> (notice_id IS NULL))
+) WITHOUT ROWID;
+INSERT INTO feed_entries_v4 (member, seq, event_id, recorded_at_ms)
+    SELECT member, seq, event_id, recorded_at_ms FROM feed_entries;
+DROP TABLE feed_entries;
+ALTER TABLE feed_entries_v4 RENAME TO feed_entries;
+CREATE INDEX feed_entries_by_age ON feed_entries (recorded_at_ms);
+"#;
 
 /// Each agency's delivery loop claims only that agency's due deliveries.
 const V3: &str = "CREATE INDEX deliveries_due_by_agency ON deliveries (agency, next_attempt_ms, id) \

@@ -37,7 +37,7 @@ type Finish = Box<dyn FnOnce(Result<(), String>)>;
 enum Op {
     Submit(Box<NewDossier>, Reply<SubmitOutcome>),
     Claim { now: DateTime<Utc>, limit: usize, lease: Duration, agency: Option<String>, reply: Reply<Vec<DeliveryJob>> },
-    Record { id: i64, result: AttemptResult, reply: Reply<()> },
+    Record { id: i64, result: AttemptResult, reply: Reply<Option<String>> },
     Status(Box<NewStatus>, Reply<StatusOutcome>),
     Prune { before_ms: i64, reply: Reply<u64> },
     Replay { id: i64, reply: Reply<Option<DeadLetter>> },
@@ -311,7 +311,9 @@ fn claim(
     Ok(jobs)
 }
 
-fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<(), StoreError> {
+/// Records an attempt's result; for a delivery that failed for good, the member
+/// whose feed was told.
+fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<Option<String>, StoreError> {
     let now = Utc::now().timestamp_millis();
     let (state, error, agency_ref, delivered, next) = match result {
         AttemptResult::Delivered { agency_ref } => ("delivered", None, agency_ref.as_deref(), Some(now), now),
@@ -331,7 +333,10 @@ fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<(), StoreEr
     if n == 0 {
         return Err(StoreError::Corrupt(format!("delivery {id} is not pending")));
     }
-    Ok(())
+    match result {
+        AttemptResult::Failed { error } => status::notify_failure(c, id, error, now),
+        _ => Ok(None),
+    }
 }
 
 fn ms(v: Option<i64>) -> Option<DateTime<Utc>> {
@@ -360,7 +365,7 @@ impl Store for SqliteStore {
         self.call(|reply| Op::Claim { now, limit, lease, agency, reply }).await
     }
 
-    async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<(), StoreError> {
+    async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<Option<String>, StoreError> {
         self.call(|reply| Op::Record { id: delivery_id, result, reply }).await
     }
 

@@ -83,12 +83,16 @@ pub struct DossierParties {
 pub struct FeedEntry {
     /// Its position in this member's feed: 1, 2, 3, ... with no gaps.
     pub seq: u64,
-    /// The event's id (see [`RecordedStatus::event_id`]).
+    /// The event's id (see [`RecordedStatus::event_id`]); for a notice, the
+    /// notice's own id.
     pub event_id: i64,
     /// The dossier code.
     pub dossier_code: String,
-    /// The event in canonical form, as JSON text.
+    /// The event in canonical form, as JSON text; for a notice, the notice.
     pub event_json: String,
+    /// Whether the entry is a notice (a delivery that failed for good) rather
+    /// than a status event.
+    pub notice: bool,
     /// Who reported it.
     pub reported_by: String,
     /// When the gateway stored it.

@@ -181,8 +181,11 @@ pub(super) fn feed(c: &Connection, member: &str, after: Option<u64>, limit: usiz
     let after = i64::try_from(after).unwrap_or(i64::MAX);
     let mut stmt = c
         .prepare_cached(
-            "SELECT f.seq, e.id, e.dossier_code, e.event, e.reported_by, e.recorded_at_ms
-             FROM feed_entries f JOIN status_events e ON e.id = f.event_id
+            "SELECT f.seq, COALESCE(e.id, n.id), COALESCE(e.dossier_code, n.dossier_code), COALESCE(e.event, n.body),
+                    COALESCE(e.reported_by, 'gateway'), f.recorded_at_ms, f.notice_id IS NOT NULL
+             FROM feed_entries f
+             LEFT JOIN status_events e ON e.id = f.event_id
+             LEFT JOIN notices n ON n.id = f.notice_id
              WHERE f.member = ?1 AND f.seq > ?2 ORDER BY f.seq LIMIT ?3",
         )
         .map_err(db)?;
@@ -195,6 +198,7 @@ pub(super) fn feed(c: &Connection, member: &str, after: Option<u64>, limit: usiz
                 event_json: r.get(3)?,
                 reported_by: r.get(4)?,
                 recorded_at: ms(Some(r.get(5)?)).unwrap_or_default(),
+                notice: r.get(6)?,
             })
         })
         .map_err(db)?
@@ -290,4 +294,46 @@ pub(super) fn open_dossiers(
         .collect::<Result<Vec<_>, _>>()
         .map_err(db)?;
     codes.iter().map(|c| MaHoSo::parse(c).map_err(|e| corrupt(format!("stored code: {e}")))).collect()
+}
+
+/// Tells the sender of delivery `id`'s dossier, in its feed, that the delivery
+/// failed for good; returns the sender.
+pub(crate) fn notify_failure(c: &Connection, id: i64, error: &str, now: i64) -> Result<Option<String>, StoreError> {
+    let row: Option<(String, String, String, Option<i64>)> = c
+        .prepare_cached(
+            "SELECT d.dossier_code, d.agency, s.sender, d.event_id FROM deliveries d
+             JOIN dossiers s ON s.code = d.dossier_code WHERE d.id = ?1",
+        )
+        .map_err(db)?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()
+        .map_err(db)?;
+    let Some((code, agency, sender, event_id)) = row else { return Ok(None) };
+    let body = serde_json::json!({
+        "kind": "delivery_failed",
+        "dossier": code,
+        "agency": agency,
+        "delivery_id": id,
+        "event_id": event_id,
+        "error": error,
+    })
+    .to_string();
+    let notice: i64 = c
+        .prepare_cached("INSERT INTO notices (dossier_code, body, recorded_at_ms) VALUES (?1, ?2, ?3) RETURNING id")
+        .map_err(db)?
+        .query_row(params![code, body, now], |r| r.get(0))
+        .map_err(db)?;
+    let seq: i64 = c
+        .prepare_cached(
+            "INSERT INTO feed_heads (member, last_seq) VALUES (?1, 1)
+             ON CONFLICT (member) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+        )
+        .map_err(db)?
+        .query_row([&sender], |r| r.get(0))
+        .map_err(db)?;
+    c.prepare_cached("INSERT INTO feed_entries (member, seq, notice_id, recorded_at_ms) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(db)?
+        .execute(params![sender, seq, notice, now])
+        .map_err(db)?;
+    Ok(Some(sender))
 }
