@@ -87,6 +87,11 @@ impl Metrics {
             registry.register(Box::new(h.clone())).expect("metric registered once");
             h
         };
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+            registry.register(Box::new(g.clone())).expect("metric registered once");
+            g
+        };
         let http_requests = counter(
             "lienthong_http_requests_total",
             "HTTP requests by route template, method, member and status",
@@ -121,15 +126,11 @@ impl Metrics {
         );
         let crl_reloads =
             counter("lienthong_crl_reloads_total", "Scheduled CRL reloads by result (ok or error)", &["result"]);
-        let certificate_expiry = IntGaugeVec::new(
-            Opts::new(
-                "lienthong_certificate_expiry_timestamp_seconds",
-                "Expiry (Unix time) of each trusted root (role anchor) and of the gateway's own certificate (role gateway)",
-            ),
+        let certificate_expiry = gauge(
+            "lienthong_certificate_expiry_timestamp_seconds",
+            "Expiry (Unix time) of each trusted root (role anchor) and of the gateway's own certificate (role gateway)",
             &["role", "name"],
-        )
-        .expect("valid metric definition");
-        registry.register(Box::new(certificate_expiry.clone())).expect("metric registered once");
+        );
         let status_events = counter(
             "lienthong_status_events_total",
             "Status events by state (1-10), source (sender, target_agency, poll) and outcome",
@@ -137,24 +138,17 @@ impl Metrics {
         );
         let status_polls =
             counter("lienthong_status_polls_total", "Status poll rounds by agency and outcome", &["agency", "outcome"]);
-        let dossiers = IntGaugeVec::new(
-            Opts::new(
-                "lienthong_dossiers",
-                "Dossiers by deciding agency and timeliness now (on_time, late, within_time, overdue)",
-            ),
+        let dossiers = gauge(
+            "lienthong_dossiers",
+            "Dossiers by deciding agency and timeliness now (on_time, late, within_time, overdue)",
             &["agency", "timeliness"],
-        )
-        .expect("valid metric definition");
-        registry.register(Box::new(dossiers.clone())).expect("metric registered once");
+        );
         let rate_limited = counter(
             "lienthong_rate_limited_total",
             "Requests refused with 429 by member and class (submit, lookup, read)",
             &["member", "class"],
         );
-        let queue_depth =
-            IntGaugeVec::new(Opts::new("lienthong_queue_depth", "Deliveries waiting per agency"), &["agency"])
-                .expect("valid metric definition");
-        registry.register(Box::new(queue_depth.clone())).expect("metric registered once");
+        let queue_depth = gauge("lienthong_queue_depth", "Deliveries waiting per agency", &["agency"]);
         let tls_reloads =
             counter("lienthong_tls_reloads_total", "Reloads of changed TLS files by result (ok, error)", &["result"]);
         let tls_handshake_failures = counter(
@@ -167,23 +161,15 @@ impl Metrics {
             "Requests refused with 403 by member, route template and rule (the error code)",
             &["member", "route", "rule"],
         );
-        let deliveries_in_flight = IntGaugeVec::new(
-            Opts::new("lienthong_deliveries_in_flight", "Delivery requests in flight per agency"),
-            &["agency"],
-        )
-        .expect("valid metric definition");
-        registry.register(Box::new(deliveries_in_flight.clone())).expect("metric registered once");
+        let deliveries_in_flight =
+            gauge("lienthong_deliveries_in_flight", "Delivery requests in flight per agency", &["agency"]);
         let overloaded = counter(
             "lienthong_overloaded_total",
             "Connections closed and requests refused by the gateway's limits (connections, requests, deadline)",
             &["limit"],
         );
-        let circuit_state = IntGaugeVec::new(
-            Opts::new("lienthong_circuit_state", "Circuit of each agency: 0 closed, 1 open, 2 half-open"),
-            &["agency"],
-        )
-        .expect("valid metric definition");
-        registry.register(Box::new(circuit_state.clone())).expect("metric registered once");
+        let circuit_state =
+            gauge("lienthong_circuit_state", "Circuit of each agency: 0 closed, 1 open, 2 half-open", &["agency"]);
         let circuit_transitions = counter(
             "lienthong_circuit_transitions_total",
             "Circuit changes by agency and the state entered (closed, open, half_open)",
@@ -191,9 +177,7 @@ impl Metrics {
         );
         let dead_letter_replays =
             counter("lienthong_dead_letter_replays_total", "Dead letters queued again by operators", &["agency"]);
-        let build_info = IntGaugeVec::new(Opts::new("lienthong_build_info", "Build information"), &["version"])
-            .expect("valid metric definition");
-        registry.register(Box::new(build_info.clone())).expect("metric registered once");
+        let build_info = gauge("lienthong_build_info", "Build information", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         Self {
             registry,
