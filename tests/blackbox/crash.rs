@@ -29,13 +29,7 @@ async fn every_acknowledged_dossier_survives_sigkill_and_is_delivered_once() {
                     let n = seq.fetch_add(1, Ordering::Relaxed);
                     let code = format!("000.00.31.H29-261122-{n:04}");
                     let sent = api
-                        .http
-                        .post(format!("{}/v1/dossiers", api.base))
-                        .bearer_auth(PORTAL_TOKEN)
-                        .header("content-type", "application/json")
-                        .body(json_dossier(&code).to_string())
-                        .timeout(Duration::from_secs(5))
-                        .send()
+                        .try_post(PORTAL_TOKEN, "/v1/dossiers", "application/json", json_dossier(&code).to_string())
                         .await;
                     match sent {
                         Ok(r) if r.status() == 202 => {
@@ -95,12 +89,7 @@ async fn sigterm_under_load_answers_what_it_accepted_without_5xx_and_loses_nothi
             while !stop.load(Ordering::Relaxed) {
                 let code = format!("000.00.31.H29-261123-{:04}", seq.fetch_add(1, Ordering::Relaxed));
                 let sent = api
-                    .http
-                    .post(format!("{}/v1/dossiers", api.base))
-                    .bearer_auth(PORTAL_TOKEN)
-                    .header("content-type", "application/json")
-                    .body(json_dossier(&code).to_string())
-                    .send()
+                    .try_post(PORTAL_TOKEN, "/v1/dossiers", "application/json", json_dossier(&code).to_string())
                     .await;
                 // Once the gateway has stopped listening, a request gets no answer
                 // at all: that is not a 5xx, and the client retries elsewhere.

@@ -47,12 +47,7 @@ async fn each_class_is_limited_per_member_with_retry_after_and_no_work_done() {
         assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(i)).to_string()).await.0, 202);
     }
     let r = api
-        .http
-        .post(format!("{}/v1/dossiers", api.base))
-        .bearer_auth(PORTAL_B_TOKEN)
-        .header("content-type", "application/json")
-        .body(json_dossier(&code(3)).to_string())
-        .send()
+        .try_post(PORTAL_B_TOKEN, "/v1/dossiers", "application/json", json_dossier(&code(3)).to_string())
         .await
         .unwrap();
     assert_eq!(r.status(), 429);
@@ -124,15 +119,7 @@ async fn an_agency_with_a_full_backlog_turns_new_dossiers_away_and_the_others_fl
     for i in 1..=3 {
         assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", for_other(i)).await.0, 202);
     }
-    let r = api
-        .http
-        .post(format!("{}/v1/dossiers", api.base))
-        .bearer_auth(PORTAL_B_TOKEN)
-        .header("content-type", "application/json")
-        .body(for_other(4))
-        .send()
-        .await
-        .unwrap();
+    let r = api.try_post(PORTAL_B_TOKEN, "/v1/dossiers", "application/json", for_other(4)).await.unwrap();
     assert_eq!(r.status(), 503);
     assert!(r.headers().contains_key("retry-after"));
     let body: serde_json::Value = r.json().await.unwrap();

@@ -60,19 +60,8 @@ async fn refused_dossiers_become_dead_letters_that_replay_once_the_cause_is_fixe
 
     // The cause is fixed at the agency: replayed, it is delivered, once.
     let id = letters[0]["id"].as_i64().unwrap();
-    let replay = |token: &'static str| {
-        let api = api.clone();
-        async move {
-            let r = api
-                .http
-                .post(format!("{}/v1/admin/dead-letters/{id}/replay", api.base))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let path = format!("/v1/admin/dead-letters/{id}/replay");
+    let replay = |token: &'static str| api.post(token, &path, "application/json", "");
     assert_eq!(replay(PORTAL_TOKEN).await.0, 403);
     let (status, body) = replay(OPERATOR_TOKEN).await;
     assert_eq!(status, 200, "{body}");

@@ -313,21 +313,8 @@ async fn malformed_or_misdirected_status_posts_are_refused_and_store_nothing() {
         assert_eq!((got, error_code(&err)), (status, want), "{body}: {err}");
         assert!(err["error"]["correlation_id"].is_string());
     }
-    let raw = |body: &'static str, content_type: &'static str| {
-        let api = api.clone();
-        async move {
-            let r = api
-                .http
-                .post(format!("{}/v1/dossiers/{code}/status", api.base))
-                .bearer_auth(PORTAL_TOKEN)
-                .header("content-type", content_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let path = format!("/v1/dossiers/{code}/status");
+    let raw = |body: &'static str, content_type: &'static str| api.post(PORTAL_TOKEN, &path, content_type, body);
     let (status, err) = raw("{\"MaHoSo\":", "application/json").await;
     assert_eq!((status, error_code(&err)), (400, "malformed_json"), "{err}");
     let (status, err) = raw("<x/>", "application/xml").await;

@@ -303,23 +303,45 @@ impl Api {
         Api { base: base.to_owned(), http: reqwest::Client::new() }
     }
 
+    /// `POST path` with a bearer token, a content type and a body: the response,
+    /// or the transport error (a gateway that is gone gives no answer at all).
+    pub async fn try_post(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+    }
+
+    /// [`Api::try_post`] that must get an answer: the status and the JSON body.
+    pub async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, serde_json::Value) {
+        let r = self.try_post(token, path, content_type, body).await.expect("request sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     pub async fn submit(
         &self,
         token: &str,
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> (u16, serde_json::Value) {
-        let r = self
-            .http
-            .post(format!("{}/v1/dossiers", self.base))
-            .bearer_auth(token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request sent");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+        self.post(token, "/v1/dossiers", content_type, body).await
     }
 
     pub async fn dossier(&self, token: &str, code: &str) -> (u16, serde_json::Value) {
