@@ -67,6 +67,9 @@ pub struct Gateway {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<()>,
     worker: JoinHandle<()>,
+    /// Signs the message log's head; stopped after the worker, so the last
+    /// attempts are signed too.
+    signer: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 /// The HTTP client settings every agency shares: timeouts, pool, TLS 1.2 or later.
@@ -178,7 +181,19 @@ impl Gateway {
             backlog: backlog.clone(),
             tls: tls.clone(),
             requests: Arc::new(tokio::sync::Semaphore::new(config.server.max_requests)),
+            evidence: Arc::new(crate::audit::Evidence::default()),
             config: config.clone(),
+        });
+        let signer = signatures.identity().is_some().then(|| {
+            let (stop, stopped) = watch::channel(false);
+            let signer = crate::audit::HeadSigner {
+                store: store.clone(),
+                signatures: signatures.clone(),
+                config: config.audit.clone(),
+                evidence: state.evidence.clone(),
+                metrics: metrics.clone(),
+            };
+            (stop, tokio::spawn(signer.run(stopped)))
         });
         let (tx, rx) = watch::channel(false);
         tokio::spawn(signatures.clone().refresh_crls(metrics.clone(), rx.clone()));
@@ -206,6 +221,7 @@ impl Gateway {
         }
         tokio::spawn(backlog.refresh(store.clone(), metrics.clone(), BACKLOG_REFRESH, rx.clone()));
         tokio::spawn(prune_feeds(store.clone(), config.status.clone(), rx.clone()));
+        tokio::spawn(crate::audit::prune(store.clone(), config.audit.clone(), rx.clone()));
         let server = tokio::spawn(server::serve(listener, state.clone(), rx.clone()));
         let worker = DeliveryWorker {
             store,
@@ -218,7 +234,7 @@ impl Gateway {
             feeds: state.status.hub().clone(),
         };
         let worker = tokio::spawn(worker.run(rx));
-        Ok(Gateway { addr, state, shutdown: tx, server, worker })
+        Ok(Gateway { addr, state, shutdown: tx, server, worker, signer })
     }
 
     /// The base URL, such as `http://127.0.0.1:8080` (`https://` with TLS).
@@ -236,6 +252,10 @@ impl Gateway {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
         let _ = self.worker.await;
+        if let Some((stop, signer)) = self.signer {
+            let _ = stop.send(true);
+            let _ = signer.await;
+        }
     }
 }
 

@@ -30,6 +30,11 @@ enum Command {
     /// List or replay the dead letters of a running gateway (operators; the token
     /// is read from `LIENTHONG_TOKEN`, or the variable `--token-env` names).
     DeadLetters(crate::deadletters::DeadLetterArgs),
+    /// The tamper-evident message log.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit::AuditCommand,
+    },
     /// Check a configuration file and report every error with its location.
     CheckConfig {
         /// The configuration file.
@@ -134,6 +139,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign(args) => crate::sigtool::sign(args),
+        Command::Audit { command } => {
+            let ok = runtime()?.block_on(crate::audit::run(command))?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::HashToken => {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line).context("reading the token")?;

@@ -59,6 +59,9 @@ pub struct Config {
     /// Rate limits every member gets unless its own `limits` say otherwise.
     #[serde(default)]
     pub limits: RateLimits,
+    /// The tamper-evident message log: signing its head, retention, bodies.
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
 }
 
 /// The HTTP server.
@@ -585,6 +588,7 @@ impl Config {
         status::validate(self, &mut push);
         limits::validate(self, &mut push);
         tls::validate(self, &mut push);
+        crate::audit::validate(&self.audit, &mut push);
         for (agency, d) in &self.delivery.agencies {
             let at = format!("delivery.agencies.{agency}");
             if !self.agencies.contains_key(agency) {

@@ -2,7 +2,7 @@
 //! synthetic provincial portal submitting a few hundred dossiers, with a summary.
 
 mod agencies;
-mod pki;
+pub(crate) mod pki;
 mod portal;
 mod status;
 

@@ -2,7 +2,9 @@
 //! Labels come from bounded sets only (route template, member, agency, outcome,
 //! error code); never a dossier code or personal data.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 /// Every metric of the gateway.
 #[derive(Clone)]
@@ -65,6 +67,11 @@ pub struct Metrics {
     pub circuit_transitions: IntCounterVec,
     /// `lienthong_dead_letter_replays_total{agency}`: dead letters queued again.
     pub dead_letter_replays: IntCounterVec,
+    /// `lienthong_audit_heads_total{outcome}`: rounds of signing the message log's
+    /// head: `signed`, `idle` (nothing new) or `error`.
+    pub audit_heads: IntCounterVec,
+    /// `lienthong_audit_unsigned_records`: records written since the last signed head.
+    pub audit_unsigned: IntGauge,
     /// `lienthong_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
 }
@@ -177,6 +184,15 @@ impl Metrics {
         );
         let dead_letter_replays =
             counter("lienthong_dead_letter_replays_total", "Dead letters queued again by operators", &["agency"]);
+        let audit_heads = counter(
+            "lienthong_audit_heads_total",
+            "Rounds of signing the message log's head, by outcome (signed, idle, error)",
+            &["outcome"],
+        );
+        let audit_unsigned =
+            IntGauge::new("lienthong_audit_unsigned_records", "Message-log records written since the last signed head")
+                .expect("valid metric definition");
+        registry.register(Box::new(audit_unsigned.clone())).expect("metric registered once");
         let build_info = gauge("lienthong_build_info", "Build information", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         Self {
@@ -206,6 +222,8 @@ impl Metrics {
             circuit_state,
             circuit_transitions,
             dead_letter_replays,
+            audit_heads,
+            audit_unsigned,
             build_info,
         }
     }

@@ -66,6 +66,8 @@ pub struct AppState {
     pub tls: Option<Arc<crate::tls::TlsReloader>>,
     /// One permit per request being handled (`server.max_requests`).
     pub requests: Arc<tokio::sync::Semaphore>,
+    /// Whether the message log can be signed; new work is refused when not.
+    pub evidence: Arc<crate::audit::Evidence>,
 }
 
 /// A JSON response with the correlation id header.
@@ -249,6 +251,9 @@ async fn readiness(st: &AppState, cid: &str) -> Response<Full<Bytes>> {
     }
     if let Err(e) = st.store.ping().await {
         problems.push(format!("store unreachable: {e}"));
+    }
+    if let Some(p) = st.evidence.problem() {
+        problems.push(p);
     }
     if problems.is_empty() {
         json(StatusCode::OK, &serde_json::json!({"status": "ready"}), cid)

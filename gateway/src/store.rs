@@ -266,6 +266,44 @@ pub struct DeadLetter {
     pub failed_at: Option<DateTime<Utc>>,
 }
 
+/// One record of the tamper-evident message log ([`crate::audit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Its position: 1, 2, 3, ... with no gap.
+    pub seq: i64,
+    /// When it was written, nanoseconds since the epoch.
+    pub at_ns: i64,
+    /// What it is about ([`crate::audit::kind`]).
+    pub kind: String,
+    /// The dossier it concerns.
+    pub dossier: String,
+    /// SHA-256 of the exact bytes it is about.
+    pub digest: [u8; 32],
+    /// Its metadata (JSON, never personal data); `None` once past its retention.
+    pub meta: Option<String>,
+    /// SHA-256 of the metadata, kept after the metadata is removed.
+    pub meta_sha: [u8; 32],
+    /// Its chain hash, committing to every record before it.
+    pub chain: [u8; 32],
+}
+
+/// Records of the message log, each with the stored content its digest is of,
+/// when the store still holds it.
+pub type AuditPage = Vec<(AuditRecord, Option<Vec<u8>>)>;
+
+/// A head of the message log signed by the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    /// The last record it covers.
+    pub seq: i64,
+    /// That record's chain hash.
+    pub chain: [u8; 32],
+    /// When it was signed, nanoseconds since the epoch.
+    pub signed_at_ns: i64,
+    /// The gateway's detached JWS over [`crate::audit::head_payload`].
+    pub jws: String,
+}
+
 /// A store failure; the request that met it stored nothing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -348,4 +386,28 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&MaHoSo>,
         limit: usize,
     ) -> Result<Vec<MaHoSo>, StoreError>;
+
+    /// The message log's last record: its position and chain hash.
+    async fn audit_tip(&self) -> Result<Option<(i64, [u8; 32])>, StoreError>;
+
+    /// Stores a signed head, after checking it names a record with its chain hash.
+    async fn add_audit_head(&self, head: AuditHead) -> Result<(), StoreError>;
+
+    /// The newest signed head.
+    async fn last_audit_head(&self) -> Result<Option<AuditHead>, StoreError>;
+
+    /// Up to `limit` records after position `after`, in order, each with the
+    /// stored content its digest is of, when the store still holds it.
+    async fn audit_records(&self, after: i64, limit: usize) -> Result<AuditPage, StoreError>;
+
+    /// Up to `limit` signed heads after position `after`, in order.
+    async fn audit_heads(&self, after: i64, limit: usize) -> Result<Vec<AuditHead>, StoreError>;
+
+    /// Removes message bodies accepted before `bodies_before` and records'
+    /// metadata written before `meta_before`; returns how many of each.
+    async fn prune_audit(
+        &self,
+        bodies_before: Option<DateTime<Utc>>,
+        meta_before: Option<DateTime<Utc>>,
+    ) -> Result<(u64, u64), StoreError>;
 }

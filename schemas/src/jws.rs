@@ -224,6 +224,20 @@ pub fn verify_detached_traced(
     Ok(VerifiedJws { signer: signer?, algorithm: h.algorithm, signing_time: h.iat })
 }
 
+/// Verifies a detached JWS over `payload` by a pinned key: the signature must
+/// verify with the x5c leaf's key, and that key's SPKI SHA-256 (hex) must be one
+/// of `pins`. No chain is built: the pin is the trust. Used for what the gateway
+/// signed itself, such as its message log's heads, whose key is known.
+pub fn verify_detached_pinned(compact: &str, payload: &[u8], pins: &[String]) -> Result<(), SigError> {
+    let (h, encoded, signature) = parse_detached(compact)?;
+    let (leaf, _) = split_chain_first(&h.x5c)?;
+    if !pins.iter().any(|p| p.eq_ignore_ascii_case(&leaf.spki_sha256)) {
+        return Err(malformed("the signer's key is not one of the pinned keys"));
+    }
+    let key = leaf.key?;
+    key.verify(h.algorithm, &signing_input(encoded, payload, h.b64), &signature)
+}
+
 /// The x5c leaf (RFC 7515: the first certificate) and the rest.
 fn split_chain_first(
     x5c: &[Vec<u8>],

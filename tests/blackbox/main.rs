@@ -9,6 +9,7 @@ mod dev_pki;
 mod accept;
 mod access;
 mod agencies;
+mod audit;
 mod cli;
 mod crash;
 mod delivery;

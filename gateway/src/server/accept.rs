@@ -67,6 +67,7 @@ async fn pipeline(
         return Err(ApiError::forbidden("only portal members submit dossiers"));
     }
     st.limits.check(member.id.as_str(), Class::Submit)?;
+    st.evidence.admit()?;
     let dialect = dialect(req.headers())?;
     let xml_receipt = super::receipt::wants_xml(req.headers());
     let limits = &st.config.server;
@@ -108,7 +109,8 @@ async fn pipeline(
         due_at: dossier.due_at.to_utc(),
         content_hash: dossier.content_hash(),
         media_type: dialect.media_type().to_owned(),
-        body: bytes.to_vec(),
+        // Without bodies in the log, only their digest (in the receipt) is kept.
+        body: if st.config.audit.bodies { bytes.to_vec() } else { Vec::new() },
         canonical_json,
         receipt,
         correlation_id: cid.to_owned(),

@@ -56,6 +56,7 @@ async fn run(
     cid: &str,
 ) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, ApiError> {
     st.limits.check(member.id.as_str(), crate::limits::Class::Submit)?;
+    st.evidence.admit()?;
     let unknown = || ApiError::not_found("no dossier with this code");
     let code = MaHoSo::parse(code).map_err(|_| unknown())?;
     if dialect(req.headers())? != Dialect::Json {

@@ -8,7 +8,30 @@ type Backfill = fn(&Connection) -> rusqlite::Result<()>;
 /// Each migration: its version, the SQL that brings the schema to it, and the
 /// backfill of existing rows, if any.
 const MIGRATIONS: &[(i64, &str, Option<Backfill>)] =
-    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None), (4, V4, None)];
+    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None), (4, V4, None), (5, V5, None)];
+
+/// The tamper-evident message log and its signed heads (see [`crate::audit`]).
+/// `ref_id` names the status event of a `status` record and the delivery of an
+/// `attempt` or `replay` record.
+const V5: &str = r#"
+CREATE TABLE audit_log (
+    seq           INTEGER PRIMARY KEY,
+    at_ns         INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    dossier_code  TEXT NOT NULL,
+    ref_id        INTEGER,
+    digest        BLOB NOT NULL,
+    meta          TEXT,
+    meta_sha      BLOB NOT NULL,
+    chain         BLOB NOT NULL
+);
+CREATE TABLE audit_heads (
+    seq           INTEGER PRIMARY KEY REFERENCES audit_log(seq),
+    chain         BLOB NOT NULL,
+    signed_at_ns  INTEGER NOT NULL,
+    jws           TEXT NOT NULL
+);
+"#;
 
 /// Notices in the feeds besides status events: a delivery that failed for good
 /// is told to the dossier's sender. A feed entry is an event or a notice.

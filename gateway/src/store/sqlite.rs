@@ -17,11 +17,12 @@ use tokio::sync::oneshot;
 
 use super::status::to_ns;
 use super::{
-    migrations, AttemptResult, DeadLetter, DeliveryCount, DeliveryJob, DeliveryState, DossierParties, FeedPage,
-    NewDossier, NewStatus, Receipt, StatsRow, StatsWindow, StatusOutcome, Store, StoreError, StoredDossier,
-    SubmitOutcome,
+    migrations, AttemptResult, AuditHead, AuditPage, DeadLetter, DeliveryCount, DeliveryJob, DeliveryState,
+    DossierParties, FeedPage, NewDossier, NewStatus, Receipt, StatsRow, StatsWindow, StatusOutcome, Store, StoreError,
+    StoredDossier, SubmitOutcome,
 };
 
+mod audit;
 mod dead;
 mod read;
 mod status;
@@ -41,6 +42,8 @@ enum Op {
     Status(Box<NewStatus>, Reply<StatusOutcome>),
     Prune { before_ms: i64, reply: Reply<u64> },
     Replay { id: i64, reply: Reply<Option<DeadLetter>> },
+    AddHead(AuditHead, Reply<()>),
+    PruneAudit { bodies_before_ms: Option<i64>, meta_before_ns: Option<i64>, reply: Reply<(u64, u64)> },
 }
 
 /// The embedded store.
@@ -81,6 +84,16 @@ impl SqliteStore {
             .name("lienthong-store".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(Self { writer: tx, reader: Arc::new(Mutex::new(reader)) })
+    }
+
+    /// Opens an existing database for reading only, as `lienthong audit verify`
+    /// does beside a running gateway: no migration, no change; every write
+    /// fails with [`StoreError::Closed`].
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let reader = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db)?;
+        reader.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+        let (tx, _) = mpsc::channel();
         Ok(Self { writer: tx, reader: Arc::new(Mutex::new(reader)) })
     }
 
@@ -151,6 +164,14 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
                 let r = in_savepoint(&tx, |c| dead::replay(c, id));
                 done.push(finish(r, reply));
             }
+            Op::AddHead(head, reply) => {
+                let r = in_savepoint(&tx, |c| audit::add_head(c, &head));
+                done.push(finish(r, reply));
+            }
+            Op::PruneAudit { bodies_before_ms, meta_before_ns, reply } => {
+                let r = in_savepoint(&tx, |c| audit::prune(c, bodies_before_ms, meta_before_ns));
+                done.push(finish(r, reply));
+            }
         }
     }
     let committed = tx.commit().map_err(|e| e.to_string());
@@ -191,6 +212,8 @@ fn fail_all(batch: Vec<Op>, msg: &str) {
             Op::Status(_, r) => drop(r.send(Err(e()))),
             Op::Prune { reply, .. } => drop(reply.send(Err(e()))),
             Op::Replay { reply, .. } => drop(reply.send(Err(e()))),
+            Op::AddHead(_, r) => drop(r.send(Err(e()))),
+            Op::PruneAudit { reply, .. } => drop(reply.send(Err(e()))),
         }
     }
 }
@@ -242,7 +265,31 @@ fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
         let key = format!("{}:{}", d.receipt.receipt_id, agency);
         insert.execute(params![d.code.as_str(), agency.as_str(), key, now]).map_err(db)?;
     }
+    log_acceptance(c, d, &receipt)?;
     Ok(SubmitOutcome::Accepted(d.receipt.clone()))
+}
+
+/// The message log's records of an accepted dossier: its exact bytes and its receipt.
+fn log_acceptance(c: &Connection, d: &NewDossier, receipt: &str) -> Result<(), StoreError> {
+    let body_sha = hex::decode(&d.receipt.body_sha256)
+        .ok()
+        .and_then(|v| <[u8; 32]>::try_from(v).ok())
+        .ok_or_else(|| StoreError::Corrupt("the receipt's body_sha256 is not a SHA-256".into()))?;
+    let signer = d.receipt.signed_by.as_ref().map(|s| {
+        serde_json::json!({"subject": s.subject, "cert_sha256": s.cert_sha256, "algorithm": s.algorithm, "format": s.format})
+    });
+    let also_to: Vec<&str> = d.also_to.iter().map(|a| a.as_str()).collect();
+    let meta = serde_json::json!({
+        "sender": d.sender.as_str(), "agency": d.agency.as_str(), "also_to": also_to,
+        "procedure": d.procedure_code, "media_type": d.media_type, "receipt_id": d.receipt.receipt_id,
+        "correlation_id": d.correlation_id, "content_sha256": hex::encode(d.content_hash),
+        "body_kept": !d.body.is_empty(), "signed_by": signer,
+    });
+    let code = d.code.as_str();
+    audit::append(c, crate::audit::kind::DOSSIER, code, None, &body_sha, &meta)?;
+    let meta = serde_json::json!({"receipt_id": d.receipt.receipt_id, "accepted_at": d.receipt.accepted_at});
+    audit::append(c, crate::audit::kind::RECEIPT, code, None, &crate::audit::sha256(receipt.as_bytes()), &meta)?;
+    Ok(())
 }
 
 fn claim(
@@ -333,6 +380,14 @@ fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<Option<Stri
     if n == 0 {
         return Err(StoreError::Corrupt(format!("delivery {id} is not pending")));
     }
+    let detail = match result {
+        AttemptResult::Delivered { agency_ref } => serde_json::json!({"agency_ref": agency_ref}),
+        AttemptResult::Retry { error, next_attempt_at } => {
+            serde_json::json!({"error": error, "next_attempt_at": next_attempt_at.to_rfc3339()})
+        }
+        AttemptResult::Failed { error } => serde_json::json!({"error": error}),
+    };
+    audit::attempt(c, id, state, &detail)?;
     match result {
         AttemptResult::Failed { error } => status::notify_failure(c, id, error, now),
         _ => Ok(None),
@@ -435,6 +490,36 @@ impl Store for SqliteStore {
         let (agency, after) = (agency.as_str().to_owned(), after.map(|a| a.as_str().to_owned()));
         self.read(move |c| status::open_dossiers(c, &agency, after.as_deref(), limit)).await
     }
+
+    async fn audit_tip(&self) -> Result<Option<(i64, [u8; 32])>, StoreError> {
+        self.read(audit::tip).await
+    }
+
+    async fn add_audit_head(&self, head: AuditHead) -> Result<(), StoreError> {
+        self.call(|reply| Op::AddHead(head, reply)).await
+    }
+
+    async fn last_audit_head(&self) -> Result<Option<AuditHead>, StoreError> {
+        self.read(audit::last_head).await
+    }
+
+    async fn audit_records(&self, after: i64, limit: usize) -> Result<AuditPage, StoreError> {
+        self.read(move |c| audit::records(c, after, limit)).await
+    }
+
+    async fn audit_heads(&self, after: i64, limit: usize) -> Result<Vec<AuditHead>, StoreError> {
+        self.read(move |c| audit::heads(c, after, limit)).await
+    }
+
+    async fn prune_audit(
+        &self,
+        bodies_before: Option<DateTime<Utc>>,
+        meta_before: Option<DateTime<Utc>>,
+    ) -> Result<(u64, u64), StoreError> {
+        let bodies_before_ms = bodies_before.map(|t| t.timestamp_millis());
+        let meta_before_ns = meta_before.map(|t| to_ns(&t));
+        self.call(|reply| Op::PruneAudit { bodies_before_ms, meta_before_ns, reply }).await
+    }
 }
 
 #[cfg(test)]
@@ -442,3 +527,6 @@ mod tests;
 
 #[cfg(test)]
 mod status_tests;
+
+#[cfg(test)]
+mod audit_tests;

@@ -44,5 +44,16 @@ pub(super) fn replay(c: &Connection, id: i64) -> Result<Option<DeadLetter>, Stor
                                     ELSE idempotency_key || ':replay-' || ?2 END
          WHERE id = ?1 AND state = 'failed' RETURNING {COLUMNS}"
     );
-    c.prepare_cached(&sql).map_err(db)?.query_row(params![id, now], letter).optional().map_err(db)
+    let letter = c.prepare_cached(&sql).map_err(db)?.query_row(params![id, now], letter).optional().map_err(db)?;
+    if let Some(l) = &letter {
+        let key: String =
+            c.query_row("SELECT idempotency_key FROM deliveries WHERE id = ?1", [id], |r| r.get(0)).map_err(db)?;
+        let meta = serde_json::json!({
+            "delivery": id, "agency": l.agency, "event_id": l.event_id, "last_error": l.last_error,
+            "idempotency_key": key,
+        });
+        let digest = crate::audit::sha256(meta.to_string().as_bytes());
+        super::audit::append(c, crate::audit::kind::REPLAY, &l.dossier, Some(id), &digest, &meta)?;
+    }
+    Ok(letter)
 }

@@ -145,6 +145,19 @@ pub(super) fn record(c: &Connection, s: &NewStatus) -> Result<StatusOutcome, Sto
         .execute(params![code, agency.as_str(), format!("status-{event_id}:{agency}"), now, event_id])
         .map_err(db)?;
     }
+    let meta = serde_json::json!({
+        "event_id": event_id, "status": s.event.status.code(), "at": s.event.at.to_rfc3339(),
+        "reported_by": s.reported_by, "recipients": recipients, "sync_to": s.sync_to.as_ref().map(|a| a.as_str()),
+        "correlation_id": s.correlation_id,
+    });
+    super::audit::append(
+        c,
+        crate::audit::kind::STATUS,
+        code,
+        Some(event_id),
+        &crate::audit::sha256(event_json.as_bytes()),
+        &meta,
+    )?;
     Ok(StatusOutcome::Accepted(RecordedStatus {
         event_id,
         recorded_at: ms(Some(now)).unwrap_or_default(),

@@ -20,7 +20,7 @@ pub(super) fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
             sender: sender.into(),
             agency: "dvcqg".into(),
             accepted_at: "2026-11-22T08:00:00+07:00".into(),
-            body_sha256: "00".into(),
+            body_sha256: hex::encode(crate::audit::sha256(b"{}")),
             signed_by: None,
         },
         correlation_id: "c".into(),

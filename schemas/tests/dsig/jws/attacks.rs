@@ -262,3 +262,40 @@ fn a_claimed_signing_time_from_the_caller_is_checked_too() {
     let with_iat = sign_detached(&body, &id, unix_now()).expect("sign");
     assert!(verify_detached(&with_iat, &body, &f.store, &future).is_ok());
 }
+
+/// A JWS checked against pinned keys (the gateway's own heads): the right key
+/// over the right bytes verifies; any other key, other bytes, a tampered
+/// signature, a missing certificate or a malformed token does not.
+#[test]
+fn a_pinned_key_verifies_only_its_own_signature_over_the_same_bytes() {
+    use schemas::jws::verify_detached_pinned;
+    let f = fixture();
+    let body = payload();
+    let hanoi = f.identity("portal-hanoi");
+    let hcm = f.identity("portal-hcm");
+    let pin = vec![hanoi.certificate().spki_sha256.clone()];
+    let good = sign_detached(&body, &hanoi, unix_now()).expect("sign");
+    assert!(verify_detached_pinned(&good, &body, &pin).is_ok());
+    assert!(verify_detached_pinned(&good, &body, &[pin[0].to_uppercase()]).is_ok(), "hex in either case");
+    let code =
+        |token: &str, bytes: &[u8], pins: &[String]| verify_detached_pinned(token, bytes, pins).unwrap_err().code();
+    assert_eq!(code(&good, &body, &[]), "signature_malformed", "no pin: nothing verifies");
+    let other = sign_detached(&body, &hcm, unix_now()).expect("sign");
+    assert_eq!(code(&other, &body, &pin), "signature_malformed", "another signer's key is not pinned");
+    let mut changed = body.clone();
+    changed.push(b' ');
+    assert_eq!(code(&good, &changed, &pin), "signature_invalid");
+    let (head, sig) = good.split_once("..").expect("detached");
+    let mut flipped = URL_SAFE_NO_PAD.decode(sig).expect("base64url");
+    flipped[0] ^= 1;
+    assert_eq!(code(&format!("{head}..{}", b64url(&flipped)), &body, &pin), "signature_invalid");
+    // The pinned signer's signature carried under the other signer's certificate.
+    let mut h = header_of(&hcm);
+    h["alg"] = json!("RS256");
+    let swapped = format!("{}..{sig}", b64url(h.to_string()));
+    assert!(verify_detached_pinned(&swapped, &body, &pin).is_err());
+    let mut bare = header_of(&hanoi);
+    bare.as_object_mut().expect("an object").remove("x5c");
+    assert_eq!(code(&compact(&bare, &body, &hanoi), &body, &pin), "signature_no_certificate");
+    assert!(verify_detached_pinned("not a jws", &body, &pin).is_err());
+}

@@ -1,0 +1,170 @@
+//! The tamper-evident message log through the real binary: traffic is logged
+//! and signed, `lienthong audit verify` proves it (against the database and the
+//! heads file), an edit of the database is reported at its record, and a
+//! gateway that cannot sign its log refuses new work with 503 and stores nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::dev_pki::dev_pki;
+use crate::status::item;
+use crate::support::*;
+
+/// The gateway's signing key, a fast signing cadence, and a heads file.
+fn audit_options(dir: &Path, audit_extra: &str) -> (Options, PathBuf) {
+    let pki = dev_pki();
+    let (key, _, chain) = pki.files("lienthong-gateway");
+    let heads = dir.join("heads.jsonl");
+    let extra = format!(
+        "[signatures]\nkey = \"{}\"\ncertificate_chain = \"{}\"\n\n[audit]\nsign_every = \"100ms\"\n\
+         max_unsigned_age = \"500ms\"\nheads_file = \"{}\"\n{audit_extra}\n",
+        key.display(),
+        chain.display(),
+        heads.display()
+    );
+    (Options { extra, ..Options::default() }, heads)
+}
+
+/// `lienthong audit verify`: whether it passed, and what it printed.
+fn audit_verify(config: &Path, heads: Option<&Path>) -> (bool, String) {
+    let mut cmd = Command::new(bin());
+    cmd.args(["audit", "verify", "--config"]).arg(config);
+    if let Some(h) = heads {
+        cmd.arg("--heads").arg(h);
+    }
+    let out = cmd.output().expect("lienthong audit verify runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// Waits until the metrics show no record left unsigned.
+async fn wait_signed(api: &Api) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = api.http.get(format!("{}/metrics", api.base)).send().await.unwrap().text().await.unwrap();
+        let unsigned = samples(&text).into_iter().find(|s| s.name == "lienthong_audit_unsigned_records");
+        if unsigned.is_some_and(|s| s.value == 0.0) && text.contains("lienthong_audit_heads_total{outcome=\"signed\"}")
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the log's head was not signed in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_proves_what_passed_and_an_edit_of_the_database_is_found_at_its_record() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (opts, heads) = audit_options(dir.path(), "");
+    let config = write_config(dir.path(), &sim.url(), &opts);
+    let mut gw = GatewayProcess::start(&config).await;
+    let api = Api::new(&gw.url);
+    let codes: Vec<String> = (0..5).map(|i| format!("000.00.31.H29-261124-{i:04}")).collect();
+    for code in &codes {
+        let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(code).to_string()).await;
+        assert_eq!(status, 202, "{body}");
+        let (status, body) = api.post_status(PORTAL_TOKEN, code, &item(code, 2, "20261122090000", "Tiếp nhận")).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    for code in &codes {
+        api.wait_all_delivered(code, 2, Duration::from_secs(15)).await;
+    }
+    wait_signed(&api).await;
+    // While the gateway runs: the store is opened read-only beside it.
+    let (ok, out) = audit_verify(&config, Some(&heads));
+    assert!(ok, "{out}");
+    gw.terminate();
+
+    let (ok, out) = audit_verify(&config, Some(&heads));
+    assert!(ok, "{out}");
+    assert!(out.contains("ok: every link holds"), "{out}");
+    // 5 dossiers, 5 receipts, 5 events, and one attempt per delivery (the dossier
+    // and its event, each to the agency and to DVCQG's progress sync).
+    let db = gw.database();
+    let records = count_rows(&db, "audit_log");
+    assert!(records >= 15 + count_rows(&db, "deliveries"), "{records} records");
+    assert!(out.contains(&format!("message log: {records} records")), "{out}");
+    assert!(out.contains("(0 records not signed yet)"), "{out}");
+    assert!(std::fs::read_to_string(&heads).unwrap().lines().count() >= 1);
+
+    // An intruder changes who sent a dossier in one record.
+    let seq: i64 = {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        let seq = c
+            .query_row("SELECT seq FROM audit_log WHERE kind = 'dossier' ORDER BY seq LIMIT 1 OFFSET 2", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        c.execute("UPDATE audit_log SET meta = replace(meta, 'portal-h29', 'portal-h49') WHERE seq = ?1", [seq])
+            .unwrap();
+        seq
+    };
+    let (ok, out) = audit_verify(&config, None);
+    assert!(!ok, "the edit must fail verification: {out}");
+    assert!(out.contains(&format!("BROKEN at record {seq}:")), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_cannot_sign_its_log_refuses_new_work_and_resumes_when_it_can() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (opts, heads) = audit_options(dir.path(), "");
+    let config = write_config(dir.path(), &sim.url(), &opts);
+    let gw = GatewayProcess::start(&config).await;
+    let api = Api::new(&gw.url);
+    let code = |i: u32| format!("000.00.31.H29-261125-{i:04}");
+    let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(0)).to_string()).await;
+    assert_eq!(status, 202, "{body}");
+    wait_signed(&api).await;
+
+    // The heads file can no longer be written (a directory took its place).
+    std::fs::remove_file(&heads).unwrap();
+    std::fs::create_dir(&heads).unwrap();
+    let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(1)).to_string()).await;
+    assert_eq!(status, 202, "work goes on while the unsigned tail is young: {body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut next = 2;
+    let refusal = loop {
+        let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(next)).to_string()).await;
+        if status == 503 {
+            break body;
+        }
+        assert_eq!(status, 202, "{body}");
+        assert!(Instant::now() < deadline, "the gateway kept accepting what it cannot prove");
+        next += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(refusal["error"]["code"], "evidence_unavailable", "{refusal}");
+    let dossiers_then = count_rows(&gw.database(), "dossiers");
+    let event = item(&code(0), 2, "20261122090000", "Tiếp nhận");
+    let (status, body) = api.post_status(PORTAL_TOKEN, &code(0), &event).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("evidence_unavailable")), "{body}");
+    let (status, ready) = api.get(OPERATOR_TOKEN, "/readyz").await;
+    assert_eq!(status, 503, "{ready}");
+    assert!(ready["problems"].to_string().contains("message log"), "{ready}");
+    // Reads still work, and the refused requests stored nothing.
+    let (status, _) = api.dossier(PORTAL_TOKEN, &code(0)).await;
+    assert_eq!(status, 200);
+    assert_eq!(count_rows(&gw.database(), "dossiers"), dossiers_then);
+    assert_eq!(count_rows(&gw.database(), "status_events"), 0);
+
+    // The file is writable again: the next signing succeeds and work resumes.
+    std::fs::remove_dir(&heads).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(100)).to_string()).await;
+        if status == 202 {
+            break;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(Instant::now() < deadline, "work did not resume");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = api.get(OPERATOR_TOKEN, "/readyz").await;
+    assert_eq!(status, 200);
+    wait_signed(&api).await;
+    let (ok, out) = audit_verify(&config, Some(&heads));
+    assert!(ok, "{out}");
+}
