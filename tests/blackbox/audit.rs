@@ -12,7 +12,7 @@ use crate::status::item;
 use crate::support::*;
 
 /// The gateway's signing key, a fast signing cadence, and a heads file.
-fn audit_options(dir: &Path, audit_extra: &str) -> (Options, PathBuf) {
+pub(crate) fn audit_options(dir: &Path, audit_extra: &str) -> (Options, PathBuf) {
     let pki = dev_pki();
     let (key, _, chain) = pki.files("lienthong-gateway");
     let heads = dir.join("heads.jsonl");
@@ -27,7 +27,7 @@ fn audit_options(dir: &Path, audit_extra: &str) -> (Options, PathBuf) {
 }
 
 /// `lienthong audit verify`: whether it passed, and what it printed.
-fn audit_verify(config: &Path, heads: Option<&Path>) -> (bool, String) {
+pub(crate) fn audit_verify(config: &Path, heads: Option<&Path>) -> (bool, String) {
     let mut cmd = Command::new(bin());
     cmd.args(["audit", "verify", "--config"]).arg(config);
     if let Some(h) = heads {

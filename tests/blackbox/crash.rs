@@ -1,4 +1,6 @@
-//! `kill -9` while clients submit: every 202 is stored and delivered exactly once.
+//! `kill -9` while clients submit dossiers and post their status events: every
+//! acknowledged dossier and event is stored and delivered exactly once, every feed
+//! is complete and in order, and the message log verifies.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -128,4 +130,149 @@ async fn sigterm_under_load_answers_what_it_accepted_without_5xx_and_loses_nothi
     for code in &acked {
         assert_eq!(at_sim.get(code), Some(&1), "{code} delivered exactly once");
     }
+}
+
+/// How many times larger than in CI the lifecycle crash test runs:
+/// `LIENTHONG_CRASH_SCALE=10` for a manual run of thousands of dossiers.
+fn crash_scale() -> u32 {
+    std::env::var("LIENTHONG_CRASH_SCALE").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(1)
+}
+
+/// The lifecycle each dossier goes through after its submission: who posts
+/// which state at which time.
+const STEPS: [(&str, u8, &str); 4] = [
+    (PORTAL_TOKEN, 2, "20261122090000"),
+    (MINISTRY_TOKEN, 4, "20261122100000"),
+    (MINISTRY_TOKEN, 9, "20261122110000"),
+    (PORTAL_TOKEN, 10, "20261122120000"),
+];
+
+/// Takes a dossier from `step` (0: submit; 1 to 4: [`STEPS`]) to the end; on a
+/// request with no answer (the gateway died) returns the step to resume at.
+async fn advance(api: &Api, code: &str, mut step: usize) -> Result<(), usize> {
+    while step <= STEPS.len() {
+        let sent = if step == 0 {
+            api.try_post(PORTAL_TOKEN, "/v1/dossiers", "application/json", json_dossier(code).to_string()).await
+        } else {
+            let (token, state, at) = STEPS[step - 1];
+            let body = crate::status::item(code, state, at, "Bước xử lý").to_string();
+            api.try_post(token, &format!("/v1/dossiers/{code}/status"), "application/json", body).await
+        };
+        let Ok(r) = sent else { return Err(step) };
+        let status = r.status().as_u16();
+        // A step resent after an unknown outcome may be the stored one: 200.
+        let want: &[u16] = if step == 0 { &[202, 200] } else { &[201, 200] };
+        assert!(want.contains(&status), "{code} step {step}: {status} {}", r.text().await.unwrap_or_default());
+        step += 1;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dossiers_and_their_lifecycles_survive_repeated_sigkill_with_feeds_complete_and_the_log_intact() {
+    let scale = crash_scale();
+    let sim = simulator().await;
+    sim.set_faults(adapters::sim::Faults { latency: Duration::from_millis(3), ..Default::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let (opts, heads) = crate::audit::audit_options(dir.path(), "");
+    let config = write_config(dir.path(), &sim.url(), &opts);
+    // Dossiers cut short by a kill, with the step to resume at.
+    let unfinished: Arc<Mutex<Vec<(String, usize)>>> = Arc::default();
+    let started: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let seq = Arc::new(AtomicU32::new(0));
+    let mut rng_state = 0x2545_f491_u64;
+    for round in 0..(3 * scale) {
+        let mut gw = GatewayProcess::start(&config).await;
+        let api = Api::new(&gw.url);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut clients = Vec::new();
+        for _ in 0..6 {
+            let (api, stop, unfinished, started, seq) =
+                (api.clone(), stop.clone(), unfinished.clone(), started.clone(), seq.clone());
+            clients.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let resumed = unfinished.lock().unwrap().pop();
+                    let (code, step) = resumed.unwrap_or_else(|| {
+                        let code = format!("000.00.31.H29-261126-{:05}", seq.fetch_add(1, Ordering::Relaxed));
+                        started.lock().unwrap().insert(code.clone());
+                        (code, 0)
+                    });
+                    if let Err(step) = advance(&api, &code, step).await {
+                        unfinished.lock().unwrap().push((code, step));
+                        return;
+                    }
+                }
+            }));
+        }
+        // A kill at a pseudo-random moment between 0.4 s and 1.2 s into the round.
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        tokio::time::sleep(Duration::from_millis(400 + rng_state % 800)).await;
+        gw.kill9();
+        stop.store(true, Ordering::Relaxed);
+        for c in clients {
+            c.await.unwrap();
+        }
+        eprintln!("round {round}: {} dossiers started", started.lock().unwrap().len());
+    }
+
+    let mut gw = GatewayProcess::start(&config).await;
+    let api = Api::new(&gw.url);
+    let rest: Vec<(String, usize)> = std::mem::take(&mut *unfinished.lock().unwrap());
+    for (code, step) in rest {
+        advance(&api, &code, step).await.expect("the gateway stays up");
+    }
+    let codes: Vec<String> = started.lock().unwrap().iter().cloned().collect();
+    assert!(codes.len() >= 50, "the load was real: {} dossiers", codes.len());
+    // Every delivery (the dossier and each event's progress sync) ends delivered.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    for code in &codes {
+        loop {
+            let (status, d) = api.dossier(OPERATOR_TOKEN, code).await;
+            assert_eq!(status, 200, "{code}: {d}");
+            let deliveries = d["deliveries"].as_array().unwrap();
+            if d["history"].as_array().unwrap().len() == STEPS.len()
+                && deliveries.iter().all(|v| v["state"] == "delivered")
+            {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{code} not delivered in time: {d}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let want: Vec<u64> = STEPS.iter().map(|(_, s, _)| u64::from(*s)).collect();
+    // The agency got each dossier once, and each dossier's progress in order.
+    let mut dossiers: HashMap<String, usize> = HashMap::new();
+    for r in sim.received() {
+        *dossiers.entry(r.ma_ho_so).or_default() += 1;
+    }
+    let mut progress: HashMap<String, Vec<u64>> = HashMap::new();
+    for p in sim.progress() {
+        progress.entry(p.ma_ho_so).or_default().push(p.trang_thai.parse().unwrap());
+    }
+    for code in &codes {
+        assert_eq!(dossiers.get(code), Some(&1), "{code} delivered exactly once");
+        assert_eq!(progress.get(code), Some(&want), "{code}'s progress at DVCQG");
+    }
+    // Both parties' feeds hold every event once, each dossier's in order.
+    for token in [PORTAL_TOKEN, MINISTRY_TOKEN] {
+        let (events, _) = api.drain_feed(token, None, 500).await;
+        let mut by_dossier: HashMap<String, Vec<u64>> = HashMap::new();
+        for e in &events {
+            by_dossier
+                .entry(e["dossier"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(e["event"]["status"].as_u64().unwrap());
+        }
+        assert_eq!(events.len(), codes.len() * STEPS.len(), "{token}'s feed holds every event once");
+        for code in &codes {
+            assert_eq!(by_dossier.get(code), Some(&want), "{code} in {token}'s feed");
+        }
+    }
+    gw.terminate();
+    let (ok, out) = crate::audit::audit_verify(&config, Some(&heads));
+    assert!(ok, "{out}");
+    assert!(out.contains("(0 records not signed yet)"), "the last head is signed at shutdown: {out}");
+    eprintln!("{} dossiers, {} events; {}", codes.len(), codes.len() * STEPS.len(), out.trim());
 }
