@@ -44,6 +44,17 @@ impl State {
 struct Inner {
     state: State,
     failures: u32,
+    /// When the circuit first opened in the current outage.
+    down_since: Option<Instant>,
+}
+
+/// A change worth telling the senders whose deliveries wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The circuit opened: an outage began.
+    Opened,
+    /// The circuit closed after an outage that lasted this long.
+    Recovered(Duration),
 }
 
 /// One agency's circuit.
@@ -72,7 +83,7 @@ impl Breaker {
         gauge.set(0);
         Self {
             config,
-            inner: Mutex::new(Inner { state: State::Closed, failures: 0 }),
+            inner: Mutex::new(Inner { state: State::Closed, failures: 0, down_since: None }),
             gauge,
             transitions,
             agency: agency.to_owned(),
@@ -113,19 +124,25 @@ impl Breaker {
     }
 
     /// The outcome of an attempt: `true` when the agency answered (delivered, or
-    /// refused for good), `false` when it failed in a way that may pass.
-    pub fn record(&self, answered: bool, now: Instant) {
+    /// refused for good), `false` when it failed in a way that may pass. Returns
+    /// the start or the end of an outage, once each.
+    pub fn record(&self, answered: bool, now: Instant) -> Option<Change> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if answered {
             inner.failures = 0;
             self.set(&mut inner, State::Closed);
-            return;
+            return inner.down_since.take().map(|since| Change::Recovered(now.saturating_duration_since(since)));
         }
         inner.failures = inner.failures.saturating_add(1);
         let reopen = matches!(inner.state, State::HalfOpen(_));
         if reopen || inner.failures >= self.config.failure_threshold {
             self.set(&mut inner, State::Open(now + self.config.open_for));
+            if inner.down_since.is_none() {
+                inner.down_since = Some(now);
+                return Some(Change::Opened);
+            }
         }
+        None
     }
 
     /// The state now.
@@ -149,16 +166,17 @@ mod tests {
         let b = breaker();
         let t0 = Instant::now();
         for _ in 0..2 {
-            b.record(false, t0);
+            assert_eq!(b.record(false, t0), None);
             assert_eq!(b.allowance(t0), Allowance::Any, "below the threshold");
         }
-        b.record(false, t0);
+        assert_eq!(b.record(false, t0), Some(Change::Opened), "the outage begins");
         assert_eq!(b.allowance(t0 + Duration::from_secs(1)), Allowance::Wait(Duration::from_secs(9)));
         assert_eq!(b.allowance(t0 + Duration::from_secs(10)), Allowance::Probe);
         assert!(matches!(b.allowance(t0 + Duration::from_secs(10)), Allowance::Wait(_)), "one probe at a time");
-        b.record(true, t0 + Duration::from_secs(11));
+        assert_eq!(b.record(true, t0 + Duration::from_secs(11)), Some(Change::Recovered(Duration::from_secs(11))));
         assert_eq!(b.state(), State::Closed);
         assert_eq!(b.allowance(t0 + Duration::from_secs(11)), Allowance::Any);
+        assert_eq!(b.record(true, t0 + Duration::from_secs(12)), None, "told once");
     }
 
     #[test]
@@ -172,7 +190,7 @@ mod tests {
         assert_eq!(b.allowance(t1), Allowance::Probe);
         b.probe_unused();
         assert_eq!(b.allowance(t1), Allowance::Probe, "the probe is offered again");
-        b.record(false, t1);
+        assert_eq!(b.record(false, t1), None, "the same outage goes on");
         assert_eq!(b.state(), State::Open(t1 + Duration::from_secs(10)));
         assert_eq!(b.state().gauge(), 1);
     }

@@ -170,13 +170,15 @@ impl DeliveryWorker {
             }
             for (job, held) in jobs.into_iter().zip(slots.drain(..)) {
                 let w = self.clone();
-                let (in_flight, breaker) = (in_flight.clone(), breaker.clone());
+                let (in_flight, breaker, agency_id) = (in_flight.clone(), breaker.clone(), agency.clone());
                 let span = tracing::info_span!("delivery", dossier = %job.dossier_code, agency = %job.agency, correlation_id = %job.correlation_id);
                 tokio::spawn(
                     async move {
                         in_flight.inc();
                         if let Some(answered) = w.deliver(job).await {
-                            breaker.record(answered, Instant::now());
+                            if let Some(change) = breaker.record(answered, Instant::now()) {
+                                w.tell_outage(&agency_id, change).await;
+                            }
                         }
                         in_flight.dec();
                         drop(held);
@@ -184,6 +186,27 @@ impl DeliveryWorker {
                     .instrument(span),
                 );
             }
+        }
+    }
+
+    /// Tells the senders whose deliveries wait for `agency` that it became
+    /// unreachable or came back, in their feeds.
+    async fn tell_outage(&self, agency: &AgencyId, change: crate::circuit::Change) {
+        let now = schemas::VnDateTime::now().to_rfc3339();
+        let notice = match change {
+            crate::circuit::Change::Opened => serde_json::json!({
+                "kind": "agency_unreachable", "agency": agency.as_str(), "since": now,
+                "detail": "deliveries wait in the gateway's queue and are retried when the agency answers again",
+            }),
+            crate::circuit::Change::Recovered(down) => serde_json::json!({
+                "kind": "agency_recovered", "agency": agency.as_str(), "at": now,
+                "down_for_seconds": (down.as_secs_f64() * 10.0).round() / 10.0,
+                "detail": "the waiting deliveries are being sent at the agency's configured pace",
+            }),
+        };
+        match self.store.notify_agency(agency, notice).await {
+            Ok(told) => self.feeds.notify(&told),
+            Err(e) => warn!(agency = %agency, error = %e, "cannot tell the senders about the agency's outage"),
         }
     }
 

@@ -387,6 +387,11 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<MaHoSo>, StoreError>;
 
+    /// Tells every member with deliveries waiting for `agency`, in its feed, a
+    /// notice about the agency (unreachable, back), with `waiting` set to how
+    /// many of that member's deliveries wait; returns the members told.
+    async fn notify_agency(&self, agency: &AgencyId, notice: serde_json::Value) -> Result<Vec<String>, StoreError>;
+
     /// The message log's last record: its position and chain hash.
     async fn audit_tip(&self) -> Result<Option<(i64, [u8; 32])>, StoreError>;
 

@@ -31,7 +31,8 @@ const DEFAULT_LIMIT: usize = 100;
 struct Item<'a> {
     cursor: String,
     event_id: i64,
-    dossier: &'a str,
+    /// `null` for a notice about an agency rather than one dossier.
+    dossier: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     event: Option<&'a RawValue>,
     /// A delivery that failed for good (`kind`, `agency`, `error`, ...).
@@ -178,7 +179,7 @@ fn page(
         events.push(Item {
             cursor: encode_cursor(member, e.seq),
             event_id: e.event_id,
-            dossier: &e.dossier_code,
+            dossier: e.dossier_code.as_deref(),
             event,
             notice,
             reported_by: &e.reported_by,

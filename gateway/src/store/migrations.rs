@@ -1,6 +1,6 @@
 //! Schema migrations of the SQLite store, applied in order at start-up.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// Fills what a migration's new columns cannot compute in SQL.
 type Backfill = fn(&Connection) -> rusqlite::Result<()>;
@@ -8,7 +8,22 @@ type Backfill = fn(&Connection) -> rusqlite::Result<()>;
 /// Each migration: its version, the SQL that brings the schema to it, and the
 /// backfill of existing rows, if any.
 const MIGRATIONS: &[(i64, &str, Option<Backfill>)] =
-    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None), (4, V4, None), (5, V5, None)];
+    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None), (4, V4, None), (5, V5, None), (6, V6, None)];
+
+/// Notices about an agency rather than one dossier (it is unreachable, it is
+/// back): `dossier_code` may be NULL. The table is rebuilt, the way SQLite
+/// changes a column's constraint.
+const V6: &str = r#"
+CREATE TABLE notices_v6 (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    dossier_code    TEXT REFERENCES dossiers(code),
+    body            TEXT NOT NULL,
+    recorded_at_ms  INTEGER NOT NULL
+);
+INSERT INTO notices_v6 (id, dossier_code, body, recorded_at_ms) SELECT id, dossier_code, body, recorded_at_ms FROM notices;
+DROP TABLE notices;
+ALTER TABLE notices_v6 RENAME TO notices;
+"#;
 
 /// The tamper-evident message log and its signed heads (see [`crate::audit`]).
 /// `ref_id` names the status event of a `status` record and the delivery of an
@@ -153,11 +168,27 @@ fn backfill_dossier_dates(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Brings the database schema up to date; each migration is one transaction.
+///
+/// Foreign keys are off while migrations run, so a table can be rebuilt under
+/// the rows that refer to it; each migration's transaction commits only after
+/// `foreign_key_check` finds every reference intact.
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    apply_until(conn, i64::MAX)
+}
+
+/// Applies the migrations up to version `last`.
+fn apply_until(conn: &mut Connection, last: i64) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let applied = apply_each(conn, last);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    applied
+}
+
+fn apply_each(conn: &mut Connection, last: i64) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)",
     )?;
-    for (version, sql, backfill) in MIGRATIONS {
+    for (version, sql, backfill) in MIGRATIONS.iter().filter(|(v, _, _)| *v <= last) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: bool =
             tx.query_row("SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))?;
@@ -165,6 +196,13 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
             tx.execute_batch(sql)?;
             if let Some(fill) = backfill {
                 fill(&tx)?;
+            }
+            let broken: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+            if let Some(table) = broken {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                    Some(format!("migration {version} leaves a broken reference in {table}")),
+                ));
             }
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)",
@@ -174,4 +212,47 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Version 6 rebuilds `notices` under the feed entries that refer to it: they
+    /// still resolve afterwards, and a notice may then name no dossier.
+    #[test]
+    fn rebuilding_the_notices_keeps_the_feed_entries_that_refer_to_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply_until(&mut conn, 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical,
+                                   receipt, correlation_id, accepted_at_ms)
+                 VALUES ('D1', 'portal-a', 'moj', 'p', x'00', 'application/json', x'7b7d', '{}', '{}', 'c', 1);
+             INSERT INTO notices (id, dossier_code, body, recorded_at_ms) VALUES (7, 'D1', '{\"kind\":\"x\"}', 1);
+             INSERT INTO feed_entries (member, seq, notice_id, recorded_at_ms) VALUES ('portal-a', 1, 7, 1);",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let body: String = conn
+            .query_row(
+                "SELECT n.body FROM feed_entries f JOIN notices n ON n.id = f.notice_id WHERE f.member = 'portal-a'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(body, r#"{"kind":"x"}"#);
+        let fk: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert!(fk, "foreign keys are on again");
+        let next: i64 = conn
+            .query_row(
+                "INSERT INTO notices (dossier_code, body, recorded_at_ms) VALUES (NULL, '{}', 2) RETURNING id",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(next, 8, "ids go on after the copied ones");
+        assert!(conn
+            .execute("INSERT INTO notices (dossier_code, body, recorded_at_ms) VALUES ('nope', '{}', 3)", [])
+            .is_err());
+    }
 }

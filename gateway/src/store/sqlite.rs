@@ -43,6 +43,7 @@ enum Op {
     Prune { before_ms: i64, reply: Reply<u64> },
     Replay { id: i64, reply: Reply<Option<DeadLetter>> },
     AddHead(AuditHead, Reply<()>),
+    NotifyAgency { agency: String, notice: serde_json::Value, reply: Reply<Vec<String>> },
     PruneAudit { bodies_before_ms: Option<i64>, meta_before_ns: Option<i64>, reply: Reply<(u64, u64)> },
 }
 
@@ -164,6 +165,10 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
                 let r = in_savepoint(&tx, |c| dead::replay(c, id));
                 done.push(finish(r, reply));
             }
+            Op::NotifyAgency { agency, notice, reply } => {
+                let r = in_savepoint(&tx, |c| status::notify_agency(c, &agency, &notice));
+                done.push(finish(r, reply));
+            }
             Op::AddHead(head, reply) => {
                 let r = in_savepoint(&tx, |c| audit::add_head(c, &head));
                 done.push(finish(r, reply));
@@ -213,6 +218,7 @@ fn fail_all(batch: Vec<Op>, msg: &str) {
             Op::Prune { reply, .. } => drop(reply.send(Err(e()))),
             Op::Replay { reply, .. } => drop(reply.send(Err(e()))),
             Op::AddHead(_, r) => drop(r.send(Err(e()))),
+            Op::NotifyAgency { reply, .. } => drop(reply.send(Err(e()))),
             Op::PruneAudit { reply, .. } => drop(reply.send(Err(e()))),
         }
     }
@@ -489,6 +495,11 @@ impl Store for SqliteStore {
     ) -> Result<Vec<MaHoSo>, StoreError> {
         let (agency, after) = (agency.as_str().to_owned(), after.map(|a| a.as_str().to_owned()));
         self.read(move |c| status::open_dossiers(c, &agency, after.as_deref(), limit)).await
+    }
+
+    async fn notify_agency(&self, agency: &AgencyId, notice: serde_json::Value) -> Result<Vec<String>, StoreError> {
+        let agency = agency.as_str().to_owned();
+        self.call(|reply| Op::NotifyAgency { agency, notice, reply }).await
     }
 
     async fn audit_tip(&self) -> Result<Option<(i64, [u8; 32])>, StoreError> {

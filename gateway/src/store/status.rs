@@ -86,12 +86,12 @@ pub struct FeedEntry {
     /// The event's id (see [`RecordedStatus::event_id`]); for a notice, the
     /// notice's own id.
     pub event_id: i64,
-    /// The dossier code.
-    pub dossier_code: String,
+    /// The dossier code; `None` for a notice about an agency.
+    pub dossier_code: Option<String>,
     /// The event in canonical form, as JSON text; for a notice, the notice.
     pub event_json: String,
-    /// Whether the entry is a notice (a delivery that failed for good) rather
-    /// than a status event.
+    /// Whether the entry is a notice (a delivery that failed for good, an agency
+    /// unreachable or back) rather than a status event.
     pub notice: bool,
     /// Who reported it.
     pub reported_by: String,

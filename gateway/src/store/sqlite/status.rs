@@ -309,6 +309,58 @@ pub(super) fn open_dossiers(
     codes.iter().map(|c| MaHoSo::parse(c).map_err(|e| corrupt(format!("stored code: {e}")))).collect()
 }
 
+/// Appends notice `notice_id` to `member`'s feed.
+fn append_notice(c: &Connection, member: &str, notice_id: i64, now: i64) -> Result<(), StoreError> {
+    let seq: i64 = c
+        .prepare_cached(
+            "INSERT INTO feed_heads (member, last_seq) VALUES (?1, 1)
+             ON CONFLICT (member) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+        )
+        .map_err(db)?
+        .query_row([member], |r| r.get(0))
+        .map_err(db)?;
+    c.prepare_cached("INSERT INTO feed_entries (member, seq, notice_id, recorded_at_ms) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(db)?
+        .execute(params![member, seq, notice_id, now])
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Tells each sender with deliveries waiting for `agency` about the agency (see
+/// [`crate::store::Store::notify_agency`]).
+pub(super) fn notify_agency(
+    c: &Connection,
+    agency: &str,
+    notice: &serde_json::Value,
+) -> Result<Vec<String>, StoreError> {
+    let waiting: Vec<(String, i64)> = c
+        .prepare_cached(
+            "SELECT s.sender, COUNT(*) FROM deliveries d JOIN dossiers s ON s.code = d.dossier_code
+             WHERE d.agency = ?1 AND d.state IN ('queued', 'retrying') GROUP BY s.sender ORDER BY s.sender",
+        )
+        .map_err(db)?
+        .query_map([agency], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let now = Utc::now().timestamp_millis();
+    let mut told = Vec::with_capacity(waiting.len());
+    for (member, n) in waiting {
+        let mut body = notice.clone();
+        body["waiting"] = n.into();
+        let id: i64 = c
+            .prepare_cached(
+                "INSERT INTO notices (dossier_code, body, recorded_at_ms) VALUES (NULL, ?1, ?2) RETURNING id",
+            )
+            .map_err(db)?
+            .query_row(params![body.to_string(), now], |r| r.get(0))
+            .map_err(db)?;
+        append_notice(c, &member, id, now)?;
+        told.push(member);
+    }
+    Ok(told)
+}
+
 /// Tells the sender of delivery `id`'s dossier, in its feed, that the delivery
 /// failed for good; returns the sender.
 pub(crate) fn notify_failure(c: &Connection, id: i64, error: &str, now: i64) -> Result<Option<String>, StoreError> {
@@ -336,17 +388,6 @@ pub(crate) fn notify_failure(c: &Connection, id: i64, error: &str, now: i64) -> 
         .map_err(db)?
         .query_row(params![code, body, now], |r| r.get(0))
         .map_err(db)?;
-    let seq: i64 = c
-        .prepare_cached(
-            "INSERT INTO feed_heads (member, last_seq) VALUES (?1, 1)
-             ON CONFLICT (member) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
-        )
-        .map_err(db)?
-        .query_row([&sender], |r| r.get(0))
-        .map_err(db)?;
-    c.prepare_cached("INSERT INTO feed_entries (member, seq, notice_id, recorded_at_ms) VALUES (?1, ?2, ?3, ?4)")
-        .map_err(db)?
-        .execute(params![sender, seq, notice, now])
-        .map_err(db)?;
+    append_notice(c, &sender, notice, now)?;
     Ok(Some(sender))
 }
