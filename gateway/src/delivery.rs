@@ -234,7 +234,7 @@ impl DeliveryWorker {
             }
             (_, Err(e)) => {
                 error!(error = %e, "stored dossier cannot be read; delivery failed");
-                AttemptResult::Failed { error: "stored dossier unreadable".into() }
+                AttemptResult::Failed { error: "stored dossier unreadable".into(), gave_up: false }
             }
             (Some(adapter), Ok(dossier)) => {
                 let started = Instant::now();
@@ -265,7 +265,7 @@ impl DeliveryWorker {
                     }
                     Outcome::Permanent { reason } => {
                         warn!(attempt = job.attempts + 1, reason = %reason, "agency refused the dossier for good");
-                        AttemptResult::Failed { error: reason }
+                        AttemptResult::Failed { error: reason, gave_up: false }
                     }
                 }
             }
@@ -293,7 +293,8 @@ impl DeliveryWorker {
         if age >= self.config.give_up_after {
             warn!(attempts = job.attempts + 1, "retried past delivery.give_up_after; now a dead letter");
             let after = humantime::format_duration(self.config.give_up_after);
-            return AttemptResult::Failed { error: format!("{} {after}: {error}", crate::store::GAVE_UP) };
+            let error = format!("{} {after}: {error}", crate::store::GAVE_UP);
+            return AttemptResult::Failed { error, gave_up: true };
         }
         let wait = backoff(
             self.config.backoff_initial,

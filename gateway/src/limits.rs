@@ -175,12 +175,15 @@ impl Backlog {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => return,
             }
-            let Ok(counts) = store.delivery_counts().await else { continue };
+            let Ok(waiting) = store.pending().await else { continue };
+            let now = chrono::Utc::now();
             for (agency, depth) in &self.depth {
-                let pending: u64 =
-                    counts.iter().filter(|c| &c.agency == agency && !c.state.is_done()).map(|c| c.count).sum();
+                let p = waiting.iter().find(|p| &p.agency == agency);
+                let pending = p.map_or(0, |p| p.count);
                 depth.store(pending, Ordering::Relaxed);
                 metrics.queue_depth.with_label_values(&[agency]).set(i64::try_from(pending).unwrap_or(i64::MAX));
+                let age = p.and_then(|p| p.oldest).map_or(0, |t| (now - t).num_seconds().max(0));
+                metrics.queue_oldest_age.with_label_values(&[agency]).set(age);
             }
         }
     }

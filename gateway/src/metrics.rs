@@ -67,6 +67,9 @@ pub struct Metrics {
     pub circuit_transitions: IntCounterVec,
     /// `lienthong_dead_letter_replays_total{agency}`: dead letters queued again.
     pub dead_letter_replays: IntCounterVec,
+    /// `lienthong_queue_oldest_age_seconds{agency}`: how long the oldest waiting
+    /// delivery has waited (0 when none waits).
+    pub queue_oldest_age: IntGaugeVec,
     /// `lienthong_audit_heads_total{outcome}`: rounds of signing the message log's
     /// head: `signed`, `idle` (nothing new) or `error`.
     pub audit_heads: IntCounterVec,
@@ -184,6 +187,11 @@ impl Metrics {
         );
         let dead_letter_replays =
             counter("lienthong_dead_letter_replays_total", "Dead letters queued again by operators", &["agency"]);
+        let queue_oldest_age = gauge(
+            "lienthong_queue_oldest_age_seconds",
+            "How long the oldest delivery waiting for each agency has waited",
+            &["agency"],
+        );
         let audit_heads = counter(
             "lienthong_audit_heads_total",
             "Rounds of signing the message log's head, by outcome (signed, idle, error)",
@@ -222,6 +230,7 @@ impl Metrics {
             circuit_state,
             circuit_transitions,
             dead_letter_replays,
+            queue_oldest_age,
             audit_heads,
             audit_unsigned,
             build_info,

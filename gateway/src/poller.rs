@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 
 use crate::metrics::Metrics;
 use crate::status::{Source, StatusDesk};
-use crate::store::{StatusOutcome, Store};
+use crate::store::{DossierParties, StatusOutcome, Store};
 
 /// One agency's poll loop.
 pub struct StatusPoller {
@@ -81,6 +81,8 @@ impl StatusPoller {
         };
         self.metrics.status_polls.with_label_values(&[agency, "ok"]).inc();
         let (mut accepted, mut refused) = (0u32, 0u32);
+        // A dossier's parties are read once per round, however many events it has.
+        let mut parties_of: std::collections::HashMap<MaHoSo, Option<DossierParties>> = Default::default();
         for event in events {
             if !codes.contains(&event.dossier) {
                 continue;
@@ -95,16 +97,18 @@ impl StatusPoller {
                 debug!(agency, dossier = %event.dossier, "polled event is dated in the future; ignored");
                 continue;
             }
-            let parties = match self.store.parties(&event.dossier).await {
-                Ok(Some(p)) if p.agency == agency => p,
-                Ok(_) => continue,
-                Err(e) => {
-                    warn!(agency, error = %e, "cannot read a polled dossier; the batch is asked again next round");
-                    return after;
-                }
-            };
+            if !parties_of.contains_key(&event.dossier) {
+                match self.store.parties(&event.dossier).await {
+                    Ok(p) => parties_of.insert(event.dossier.clone(), p.filter(|p| p.agency == agency)),
+                    Err(e) => {
+                        warn!(agency, error = %e, "cannot read a polled dossier; the batch is asked again next round");
+                        return after;
+                    }
+                };
+            }
+            let Some(Some(parties)) = parties_of.get(&event.dossier) else { continue };
             let code = event.dossier.clone();
-            match self.desk.record(event, &parties, Source::Poll(self.agency.clone()), &cid).await {
+            match self.desk.record(event, parties, Source::Poll(self.agency.clone()), &cid).await {
                 Ok(StatusOutcome::Accepted(_)) => accepted += 1,
                 Ok(StatusOutcome::Refused { error, .. }) => {
                     refused += 1;

@@ -17,8 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStore;
 
-/// How the error of a delivery given up after retries begins; such a dead
-/// letter is replayed under its own idempotency key.
+/// How the error of a delivery given up after retries begins.
 pub const GAVE_UP: &str = "gave up after";
 pub use status::{
     CurrentStatus, DossierParties, FeedEntry, FeedPage, Figures, NewStatus, RecordedStatus, StatsRow, StatsWindow,
@@ -231,6 +230,10 @@ pub enum AttemptResult {
     Failed {
         /// Why.
         error: String,
+        /// Whether it was given up after retries (the agency may hold it: a
+        /// replay keeps its idempotency key) rather than refused by the agency
+        /// (a replay gets a new key).
+        gave_up: bool,
     },
 }
 
@@ -243,6 +246,17 @@ pub struct DeliveryCount {
     pub state: DeliveryState,
     /// How many.
     pub count: u64,
+}
+
+/// The deliveries waiting for one agency (queued or retrying).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The agency.
+    pub agency: String,
+    /// How many wait.
+    pub count: u64,
+    /// When the oldest of them was queued.
+    pub oldest: Option<DateTime<Utc>>,
 }
 
 /// A delivery that failed for good (refused by the agency, or retried past
@@ -345,8 +359,13 @@ pub trait Store: Send + Sync + 'static {
     /// sender in its feed: the member returned, to wake.
     async fn record_attempt(&self, delivery_id: i64, result: AttemptResult) -> Result<Option<String>, StoreError>;
 
-    /// Counts deliveries by agency and state.
+    /// Counts deliveries by agency and state (a full count: for reports).
     async fn delivery_counts(&self) -> Result<Vec<DeliveryCount>, StoreError>;
+
+    /// The deliveries waiting per agency, through the index of pending
+    /// deliveries: its cost is the backlog's size, not the history's, so it can
+    /// be read every second.
+    async fn pending(&self) -> Result<Vec<Pending>, StoreError>;
 
     /// Checks the store answers.
     async fn ping(&self) -> Result<(), StoreError>;

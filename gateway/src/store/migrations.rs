@@ -7,8 +7,20 @@ type Backfill = fn(&Connection) -> rusqlite::Result<()>;
 
 /// Each migration: its version, the SQL that brings the schema to it, and the
 /// backfill of existing rows, if any.
-const MIGRATIONS: &[(i64, &str, Option<Backfill>)] =
-    &[(1, V1, None), (2, V2, Some(backfill_dossier_dates)), (3, V3, None), (4, V4, None), (5, V5, None), (6, V6, None)];
+const MIGRATIONS: &[(i64, &str, Option<Backfill>)] = &[
+    (1, V1, None),
+    (2, V2, Some(backfill_dossier_dates)),
+    (3, V3, None),
+    (4, V4, None),
+    (5, V5, None),
+    (6, V6, None),
+    (7, V7, None),
+];
+
+/// How a delivery failed for good is a column, not a prefix of its error text:
+/// given up after retries (a replay keeps its idempotency key), or refused.
+const V7: &str = "ALTER TABLE deliveries ADD COLUMN gave_up INTEGER NOT NULL DEFAULT 0;
+UPDATE deliveries SET gave_up = 1 WHERE state = 'failed' AND last_error LIKE 'gave up after%';";
 
 /// Notices about an agency rather than one dossier (it is unreachable, it is
 /// back): `dossier_code` may be NULL. The table is rebuilt, the way SQLite
@@ -254,5 +266,32 @@ mod tests {
         assert!(conn
             .execute("INSERT INTO notices (dossier_code, body, recorded_at_ms) VALUES ('nope', '{}', 3)", [])
             .is_err());
+    }
+
+    /// Version 7 reads how each dead letter failed off its error text once; from
+    /// then on it is a column.
+    #[test]
+    fn dead_letters_given_up_before_version_7_keep_their_kind() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply_until(&mut conn, 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical,
+                                   receipt, correlation_id, accepted_at_ms)
+                 VALUES ('D1', 'portal-a', 'moj', 'p', x'00', 'application/json', x'7b7d', '{}', '{}', 'c', 1);
+             INSERT INTO deliveries (id, dossier_code, agency, idempotency_key, state, next_attempt_ms, created_at_ms, last_error)
+                 VALUES (1, 'D1', 'moj', 'k1', 'failed', 1, 1, 'gave up after 3days: HTTP 503'),
+                        (2, 'D1', 'moj', 'k2', 'failed', 1, 1, 'refused: bad payload'),
+                        (3, 'D1', 'moj', 'k3', 'retrying', 1, 1, 'gave up after nothing: a retry');",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let kinds: Vec<(i64, bool)> = conn
+            .prepare("SELECT id, gave_up FROM deliveries ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kinds, [(1, true), (2, false), (3, false)]);
     }
 }

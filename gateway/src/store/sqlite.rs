@@ -18,8 +18,8 @@ use tokio::sync::oneshot;
 use super::status::to_ns;
 use super::{
     migrations, AttemptResult, AuditHead, AuditPage, DeadLetter, DeliveryCount, DeliveryJob, DeliveryState,
-    DossierParties, FeedPage, NewDossier, NewStatus, Receipt, StatsRow, StatsWindow, StatusOutcome, Store, StoreError,
-    StoredDossier, SubmitOutcome,
+    DossierParties, FeedPage, NewDossier, NewStatus, Pending, Receipt, StatsRow, StatsWindow, StatusOutcome, Store,
+    StoreError, StoredDossier, SubmitOutcome,
 };
 
 mod audit;
@@ -373,14 +373,16 @@ fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<Option<Stri
         AttemptResult::Retry { error, next_attempt_at } => {
             ("retrying", Some(error.as_str()), None, None, next_attempt_at.timestamp_millis())
         }
-        AttemptResult::Failed { error } => ("failed", Some(error.as_str()), None, None, now),
+        AttemptResult::Failed { error, .. } => ("failed", Some(error.as_str()), None, None, now),
     };
+    let gave_up = matches!(result, AttemptResult::Failed { gave_up: true, .. });
     let n = c
         .execute(
             "UPDATE deliveries SET state = ?1, attempts = attempts + 1, last_error = COALESCE(?2, last_error),
-                 agency_ref = COALESCE(?3, agency_ref), delivered_at_ms = ?4, next_attempt_ms = ?5, lease_until_ms = NULL
+                 agency_ref = COALESCE(?3, agency_ref), delivered_at_ms = ?4, next_attempt_ms = ?5, lease_until_ms = NULL,
+                 gave_up = ?7
              WHERE id = ?6 AND state IN ('queued', 'retrying')",
-            params![state, error, agency_ref, delivered, next, id],
+            params![state, error, agency_ref, delivered, next, id, gave_up],
         )
         .map_err(db)?;
     if n == 0 {
@@ -391,11 +393,11 @@ fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<Option<Stri
         AttemptResult::Retry { error, next_attempt_at } => {
             serde_json::json!({"error": error, "next_attempt_at": next_attempt_at.to_rfc3339()})
         }
-        AttemptResult::Failed { error } => serde_json::json!({"error": error}),
+        AttemptResult::Failed { error, gave_up } => serde_json::json!({"error": error, "gave_up": gave_up}),
     };
     audit::attempt(c, id, state, &detail)?;
     match result {
-        AttemptResult::Failed { error } => status::notify_failure(c, id, error, now),
+        AttemptResult::Failed { error, .. } => status::notify_failure(c, id, error, now),
         _ => Ok(None),
     }
 }
@@ -447,6 +449,27 @@ impl Store for SqliteStore {
                 Ok(DeliveryCount { agency, state, count: count.max(0) as u64 })
             })
             .collect()
+        })
+        .await
+    }
+
+    async fn pending(&self) -> Result<Vec<Pending>, StoreError> {
+        self.read(|c| {
+            // COUNT and MIN(id) walk the partial index of pending deliveries only.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT p.agency, p.n, d.created_at_ms FROM
+                         (SELECT agency, COUNT(*) AS n, MIN(id) AS first FROM deliveries
+                          WHERE state IN ('queued', 'retrying') GROUP BY agency) p
+                     JOIN deliveries d ON d.id = p.first ORDER BY p.agency",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(Pending { agency: r.get(0)?, count: r.get::<_, i64>(1)?.max(0) as u64, oldest: ms(r.get(2)?) })
+                })
+                .map_err(db)?;
+            rows.collect::<Result<_, _>>().map_err(db)
         })
         .await
     }

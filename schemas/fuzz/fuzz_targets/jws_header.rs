@@ -1,13 +1,14 @@
 //! Untrusted bytes as a detached JWS and its payload (the first line is the
 //! compact serialisation, the rest the payload) into the header reader and the
-//! verifier. Never a panic, and with no trust anchor nothing verifies.
+//! verifiers. Never a panic; with no trust anchor nothing verifies, and with no
+//! pinned key (or a key no test certificate has) the pinned verifier accepts nothing.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use schemas::dsig::VerifyOptions;
-use schemas::jws::{parse_detached, verify_detached};
+use schemas::jws::{parse_detached, verify_detached, verify_detached_pinned};
 use schemas::pki::{RevocationPolicy, TrustStore};
 
 /// A trust store without a single root: no chain can end in a trusted anchor.
@@ -30,4 +31,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(v) = verify_detached(compact, payload, empty_store(), &opts) {
         panic!("verified against an empty trust store: signer {}", v.signer.cert.subject);
     }
+    assert!(verify_detached_pinned(compact, payload, &[]).is_err(), "verified with no pinned key");
+    let unheld = ["00".repeat(32)];
+    assert!(verify_detached_pinned(compact, payload, &unheld).is_err(), "verified by a key nobody holds");
 });

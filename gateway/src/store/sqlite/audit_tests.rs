@@ -58,7 +58,9 @@ async fn traffic(s: &SqliteStore) {
     assert_eq!(jobs.len(), 2);
     let retry = AttemptResult::Retry { error: "HTTP 503".into(), next_attempt_at: Utc::now() };
     s.record_attempt(jobs[0].id, retry).await.unwrap();
-    s.record_attempt(jobs[1].id, AttemptResult::Failed { error: "refused: bad payload".into() }).await.unwrap();
+    s.record_attempt(jobs[1].id, AttemptResult::Failed { error: "refused: bad payload".into(), gave_up: false })
+        .await
+        .unwrap();
     let again = s.claim_due(Utc::now(), 10, Duration::from_secs(30), None).await.unwrap();
     s.record_attempt(again[0].id, AttemptResult::Delivered { agency_ref: Some("X1".into()) }).await.unwrap();
     assert!(s.replay(jobs[1].id).await.unwrap().is_some());

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{db, ms};
-use crate::store::{DeadLetter, StoreError, GAVE_UP};
+use crate::store::{DeadLetter, StoreError};
 
 const COLUMNS: &str = "id, dossier_code, agency, event_id, attempts, last_error, next_attempt_ms";
 
@@ -39,9 +39,8 @@ pub(super) fn replay(c: &Connection, id: i64) -> Result<Option<DeadLetter>, Stor
     let now = chrono::Utc::now().timestamp_millis();
     let sql = format!(
         "UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_ms = ?2, lease_until_ms = NULL,
-             created_at_ms = ?2,
-             idempotency_key = CASE WHEN last_error LIKE '{GAVE_UP}%' THEN idempotency_key
-                                    ELSE idempotency_key || ':replay-' || ?2 END
+             created_at_ms = ?2, gave_up = 0,
+             idempotency_key = CASE WHEN gave_up THEN idempotency_key ELSE idempotency_key || ':replay-' || ?2 END
          WHERE id = ?1 AND state = 'failed' RETURNING {COLUMNS}"
     );
     let letter = c.prepare_cached(&sql).map_err(db)?.query_row(params![id, now], letter).optional().map_err(db)?;

@@ -84,9 +84,9 @@ async fn claims_are_leased_in_order_and_results_recorded() {
     s.record_attempt(jobs[1].id, AttemptResult::Retry { error: "timeout".into(), next_attempt_at: later })
         .await
         .unwrap();
-    s.record_attempt(jobs[2].id, AttemptResult::Failed { error: "refused".into() }).await.unwrap();
+    s.record_attempt(jobs[2].id, AttemptResult::Failed { error: "refused".into(), gave_up: false }).await.unwrap();
     assert!(
-        s.record_attempt(jobs[0].id, AttemptResult::Failed { error: "x".into() }).await.is_err(),
+        s.record_attempt(jobs[0].id, AttemptResult::Failed { error: "x".into(), gave_up: false }).await.is_err(),
         "a finished delivery stays finished"
     );
 
@@ -141,4 +141,32 @@ async fn a_dossier_for_a_ministry_gets_one_delivery_per_agency() {
     assert_eq!(agencies, ["moj", "dvcqg"]);
     assert_ne!(jobs[0].idempotency_key, jobs[1].idempotency_key);
     assert_eq!(s.delivery_counts().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn pending_counts_what_waits_per_agency_from_the_index_alone() {
+    let (d, s) = store();
+    for i in 0..3 {
+        s.submit(new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)).await.unwrap();
+    }
+    let jobs = s.claim_due(Utc::now(), 1, Duration::from_secs(30), None).await.unwrap();
+    s.record_attempt(jobs[0].id, AttemptResult::Delivered { agency_ref: None }).await.unwrap();
+    let p = s.pending().await.unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].agency.as_str(), p[0].count), ("dvcqg", 2));
+    assert!(p[0].oldest.is_some_and(|t| t <= Utc::now()));
+    // The plan walks the partial index of pending deliveries: its cost is the
+    // backlog's size, not the history's.
+    let c = Connection::open(d.path().join("t.db")).unwrap();
+    let plan: Vec<String> = c
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT agency, COUNT(*), MIN(id) FROM deliveries
+             WHERE state IN ('queued', 'retrying') GROUP BY agency",
+        )
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(plan.iter().any(|l| l.contains("INDEX deliveries_due_by_agency")), "{plan:?}");
 }
