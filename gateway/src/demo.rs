@@ -71,6 +71,7 @@ fn demo_config(
     cfg.signatures.crls = vec![pki.dir.join("crl.pem")];
     cfg.signatures.key = Some(pki.dir.join("gateway.key.pem"));
     cfg.signatures.certificate_chain = Some(pki.dir.join("gateway.chain.pem"));
+    cfg.audit.sign_every = Duration::from_secs(1);
     cfg.server.listen = listen;
     // Everything runs on this machine, on 127.0.0.1.
     cfg.server.plaintext = true;
@@ -290,6 +291,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "  on time / late / open     {} / {} / {} (overdue {})",
         t["finished_on_time"], t["finished_late"], t["open"], t["overdue"]
+    );
+    // The message log, checked as `lienthong audit verify` does.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let pins = gateway.state.signatures.identity().map(|id| id.certificate().spki_sha256.clone()).into_iter().collect();
+    let check = crate::audit::pinned_check(pins);
+    let log = crate::audit::verify(gateway.state.store.as_ref(), check.as_ref(), Vec::new()).await?;
+    println!(
+        "  message log               {} records, {} signed heads (up to record {}): {}",
+        log.records,
+        log.heads,
+        log.signed_up_to,
+        log.broken
+            .as_ref()
+            .map_or_else(|| "every link holds".to_owned(), |b| format!("BROKEN at {}: {}", b.seq, b.reason))
     );
 
     if args.exit {

@@ -168,3 +168,63 @@ async fn a_gateway_that_cannot_sign_its_log_refuses_new_work_and_resumes_when_it
     let (ok, out) = audit_verify(&config, Some(&heads));
     assert!(ok, "{out}");
 }
+
+/// The body's SHA-256 the log holds for the dossier, and the body the store keeps.
+fn logged_body(db: &Path, code: &str) -> (Vec<u8>, Vec<u8>) {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let digest = c
+        .query_row("SELECT digest FROM audit_log WHERE kind = 'dossier' AND dossier_code = ?1", [code], |r| r.get(0))
+        .unwrap();
+    let body = c.query_row("SELECT body FROM dossiers WHERE code = ?1", [code], |r| r.get(0)).unwrap();
+    (digest, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_bodies_or_past_their_retention_the_log_keeps_digests_that_still_verify() {
+    let sim = simulator().await;
+    for (i, (extra, label)) in [
+        ("bodies = false", "personal data left out"),
+        ("body_retention = \"1s\"\nprune_interval = \"200ms\"", "bodies past their retention"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let (opts, heads) = audit_options(dir.path(), extra);
+        let config = write_config(dir.path(), &sim.url(), &opts);
+        let mut gw = GatewayProcess::start(&config).await;
+        let api = Api::new(&gw.url);
+        let code = &format!("000.00.31.H29-261128-{i:04}");
+        let body = json_dossier(code).to_string();
+        let (status, receipt) = api.submit(PORTAL_TOKEN, "application/json", body.clone()).await;
+        assert_eq!(status, 202, "{receipt}");
+        api.wait_all_delivered(code, 1, Duration::from_secs(10)).await;
+        // The dossier itself is still whole for the API and the deliveries.
+        let (status, d) = api.dossier(PORTAL_TOKEN, code).await;
+        assert_eq!(
+            (status, d["dossier"]["owner"]["name"].as_str()),
+            (200, Some("Nguyễn Thị Hồng Nhung")),
+            "{label}: {d}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let digest = loop {
+            let (digest, kept) = logged_body(&gw.database(), code);
+            if kept.is_empty() {
+                break digest;
+            }
+            assert!(Instant::now() < deadline, "{label}: the body is still kept");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let sha = audit_sha(body.as_bytes());
+        assert_eq!(hex::encode(&digest), sha, "{label}: the log proves the exact bytes");
+        assert_eq!(receipt["body_sha256"], sha, "{label}");
+        wait_signed(&api).await;
+        gw.terminate();
+        let (ok, out) = audit_verify(&config, Some(&heads));
+        assert!(ok, "{label}: {out}");
+    }
+}
+
+fn audit_sha(bytes: &[u8]) -> String {
+    hex::encode(gateway::audit::sha256(bytes))
+}
