@@ -163,6 +163,10 @@ impl Gateway {
         if let Some(id) = signatures.identity() {
             metrics.certificate_expiry.with_label_values(&["gateway", "gateway"]).set(id.certificate().not_after);
         }
+        if let Some(t) = &tls {
+            metrics.certificate_expiry.with_label_values(&["tls", "server"]).set(t.not_after());
+        }
+        initialise_series(&metrics, &config, &adapters);
         let wake = Arc::new(Notify::new());
         let hub = Arc::new(crate::feed::FeedHub::default());
         let desk = Arc::new(StatusDesk::new(&config, store.clone(), hub, wake.clone(), metrics.clone()));
@@ -256,6 +260,57 @@ impl Gateway {
             let _ = stop.send(true);
             let _ = signer.await;
         }
+    }
+}
+
+/// Creates, at zero, every series whose labels are known at start-up, so that
+/// dashboards and `rate()` see them before the first event (Prometheus'
+/// advice against missing series).
+fn initialise_series(m: &Metrics, config: &Config, adapters: &Adapters) {
+    for member in &config.members {
+        for class in ["submit", "lookup", "read"] {
+            m.rate_limited.with_label_values(&[member.id.as_str(), class]);
+        }
+    }
+    for (agency, adapter) in adapters {
+        let a = agency.as_str();
+        for state in ["closed", "open", "half_open"] {
+            m.circuit_transitions.with_label_values(&[a, state]);
+        }
+        m.dead_letter_replays.with_label_values(&[a]);
+        m.dead_letters.with_label_values(&[a]);
+        m.queue_depth.with_label_values(&[a]);
+        m.queue_oldest_age.with_label_values(&[a]);
+        m.circuit_state.with_label_values(&[a]);
+        m.deliveries_in_flight.with_label_values(&[a]);
+        m.delivery_duration.with_label_values(&[a]);
+        for outcome in ["delivered", "retryable", "permanent"] {
+            m.delivery_attempts.with_label_values(&[a, outcome]);
+        }
+        if !adapter.lookups().is_empty() {
+            m.lookup_duration.with_label_values(&[a]);
+        }
+        for l in adapter.lookups() {
+            m.lookups.with_label_values(&[a, l.name, "ok"]);
+        }
+        if adapter.polls_status() && config.status.poll.contains_key(a) {
+            for outcome in ["ok", "error"] {
+                m.status_polls.with_label_values(&[a, outcome]);
+            }
+        }
+    }
+    for result in ["ok", "error"] {
+        m.crl_reloads.with_label_values(&[result]);
+        m.tls_reloads.with_label_values(&[result]);
+    }
+    for reason in ["refused", "timeout"] {
+        m.tls_handshake_failures.with_label_values(&[reason]);
+    }
+    for limit in ["connections", "requests", "deadline"] {
+        m.overloaded.with_label_values(&[limit]);
+    }
+    for outcome in ["signed", "idle", "error"] {
+        m.audit_heads.with_label_values(&[outcome]);
     }
 }
 

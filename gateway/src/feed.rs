@@ -56,9 +56,28 @@ pub fn decode_cursor(member: &str, cursor: &str) -> Result<u64, CursorError> {
 pub struct FeedHub {
     members: Mutex<HashMap<String, watch::Sender<u64>>>,
     closed: AtomicBool,
+    /// The furthest position each member has read from, since start.
+    read: Mutex<HashMap<String, u64>>,
 }
 
 impl FeedHub {
+    /// Notes that `member` read its feed after position `seq`: whether that is
+    /// further than it had read, so worth storing.
+    pub fn read_up_to(&self, member: &str, seq: u64) -> bool {
+        let mut map = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get_mut(member) {
+            Some(v) if *v >= seq => false,
+            Some(v) => {
+                *v = seq;
+                true
+            }
+            None => {
+                map.insert(member.to_owned(), seq);
+                true
+            }
+        }
+    }
+
     /// A receiver that changes whenever `member`'s feed may have grown (or the
     /// hub closes). Subscribe before reading the feed, so nothing added between
     /// the read and the wait is missed.

@@ -70,6 +70,14 @@ pub struct Metrics {
     /// `lienthong_queue_oldest_age_seconds{agency}`: how long the oldest waiting
     /// delivery has waited (0 when none waits).
     pub queue_oldest_age: IntGaugeVec,
+    /// `lienthong_dead_letters{agency}`: deliveries failed for good, waiting for
+    /// an operator (read from the store at each scrape).
+    pub dead_letters: IntGaugeVec,
+    /// `lienthong_feed_lag_events{member}`: entries in a member's feed after the
+    /// last position it read from.
+    pub feed_lag: IntGaugeVec,
+    /// `lienthong_ready`: 1 when `/readyz` would answer 200.
+    pub ready: IntGauge,
     /// `lienthong_audit_heads_total{outcome}`: rounds of signing the message log's
     /// head: `signed`, `idle` (nothing new) or `error`.
     pub audit_heads: IntCounterVec,
@@ -192,6 +200,15 @@ impl Metrics {
             "How long the oldest delivery waiting for each agency has waited",
             &["agency"],
         );
+        let dead_letters =
+            gauge("lienthong_dead_letters", "Deliveries failed for good, waiting for an operator", &["agency"]);
+        let feed_lag = gauge(
+            "lienthong_feed_lag_events",
+            "Entries in each member's feed after the last position it read from",
+            &["member"],
+        );
+        let ready = IntGauge::new("lienthong_ready", "1 when the gateway is ready (as /readyz)").expect("valid metric");
+        registry.register(Box::new(ready.clone())).expect("metric registered once");
         let audit_heads = counter(
             "lienthong_audit_heads_total",
             "Rounds of signing the message log's head, by outcome (signed, idle, error)",
@@ -231,6 +248,9 @@ impl Metrics {
             circuit_transitions,
             dead_letter_replays,
             queue_oldest_age,
+            dead_letters,
+            feed_lag,
+            ready,
             audit_heads,
             audit_unsigned,
             build_info,

@@ -70,6 +70,9 @@ pub struct AppState {
     pub evidence: Arc<crate::audit::Evidence>,
 }
 
+/// The OpenAPI 3 description of the API, served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../schemas/openapi.json");
+
 /// A JSON response with the correlation id header.
 pub fn json_response(status: StatusCode, body: Vec<u8>, correlation_id: &str) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -213,16 +216,22 @@ async fn dispatch(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Hand
             anonymous("/healthz", Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}), cid)))
         }
         (&Method::GET, ["readyz"]) => anonymous("/readyz", Ok(readiness(st, cid).await)),
+        (&Method::GET, ["openapi.json"]) => {
+            anonymous("/openapi.json", Ok(json_response(StatusCode::OK, OPENAPI.as_bytes().to_vec(), cid)))
+        }
         (&Method::GET, ["metrics"]) => {
             stats::refresh_gauges(st).await;
             let mut resp = Response::new(Full::new(Bytes::from(st.metrics.render())));
             resp.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            if let Ok(v) = HeaderValue::from_str(cid) {
+                resp.headers_mut().insert("x-request-id", v);
+            }
             anonymous("/metrics", Ok(resp))
         }
         (_, ["v1", "dossiers"]) => anonymous("/v1/dossiers", Err(method_not_allowed("POST"))),
         (_, ["v1", "dossiers", _]) => anonymous("/v1/dossiers/{code}", Err(method_not_allowed("GET"))),
-        (_, ["healthz" | "readyz" | "metrics"]) => anonymous("other", Err(method_not_allowed("GET"))),
+        (_, ["healthz" | "readyz" | "metrics" | "openapi.json"]) => anonymous("other", Err(method_not_allowed("GET"))),
         _ => anonymous("other", Err(ApiError::not_found("no such endpoint"))),
     }
 }
@@ -244,7 +253,8 @@ fn method_not_allowed(allow: &'static str) -> ApiError {
         .with_header(header::ALLOW, allow)
 }
 
-async fn readiness(st: &AppState, cid: &str) -> Response<Full<Bytes>> {
+/// What stops the gateway from taking work, each named: empty when ready.
+pub(crate) async fn readiness_problems(st: &AppState) -> Vec<String> {
     let mut problems = Vec::new();
     if st.shutting_down.load(Ordering::Relaxed) {
         problems.push("shutting down".to_owned());
@@ -255,6 +265,23 @@ async fn readiness(st: &AppState, cid: &str) -> Response<Full<Bytes>> {
     if let Some(p) = st.evidence.problem() {
         problems.push(p);
     }
+    let now = chrono::Utc::now().timestamp();
+    if let Some(id) = st.signatures.identity() {
+        let c = id.certificate();
+        if c.not_after < now || c.not_before > now {
+            problems.push("the gateway's signing certificate is not valid now (signatures.certificate_chain)".into());
+        }
+    }
+    if let Some(t) = &st.tls {
+        if t.not_after() < now {
+            problems.push("the TLS server certificate has expired (server.tls.certificate)".into());
+        }
+    }
+    problems
+}
+
+async fn readiness(st: &AppState, cid: &str) -> Response<Full<Bytes>> {
+    let problems = readiness_problems(st).await;
     if problems.is_empty() {
         json(StatusCode::OK, &serde_json::json!({"status": "ready"}), cid)
     } else {

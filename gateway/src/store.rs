@@ -248,6 +248,15 @@ pub struct DeliveryCount {
     pub count: u64,
 }
 
+/// What the gauges read from the store at each scrape.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gauges {
+    /// Dead letters per agency.
+    pub dead_letters: Vec<(String, u64)>,
+    /// Per member: entries after the last position it read from.
+    pub feed_lag: Vec<(String, u64)>,
+}
+
 /// The deliveries waiting for one agency (queued or retrying).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
@@ -410,6 +419,13 @@ pub trait Store: Send + Sync + 'static {
     /// notice about the agency (unreachable, back), with `waiting` set to how
     /// many of that member's deliveries wait; returns the members told.
     async fn notify_agency(&self, agency: &AgencyId, notice: serde_json::Value) -> Result<Vec<String>, StoreError>;
+
+    /// Records that `member` has read its feed up to position `seq` (never
+    /// moving back), for its lag.
+    async fn ack_feed(&self, member: &str, seq: u64) -> Result<(), StoreError>;
+
+    /// Dead letters per agency and each member's feed lag, through indexes.
+    async fn gauges(&self) -> Result<Gauges, StoreError>;
 
     /// The message log's last record: its position and chain hash.
     async fn audit_tip(&self) -> Result<Option<(i64, [u8; 32])>, StoreError>;

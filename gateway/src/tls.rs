@@ -76,6 +76,16 @@ pub struct TlsReloader {
     /// for a whole interval, so a certificate and key written one after the
     /// other are loaded together).
     stamps: RwLock<(Stamps, Option<Stamps>)>,
+    /// When the certificate in use expires (seconds since the epoch).
+    not_after: std::sync::atomic::AtomicI64,
+}
+
+/// When the first certificate of `config.certificate` expires.
+fn leaf_not_after(config: &TlsConfig) -> i64 {
+    certificates(&config.certificate)
+        .ok()
+        .and_then(|c| c.first().and_then(|der| schemas::pki::CertInfo::parse(der.as_ref()).ok()))
+        .map_or(0, |c| c.not_after)
 }
 
 type Stamps = Vec<Option<SystemTime>>;
@@ -95,7 +105,13 @@ impl TlsReloader {
     pub fn new(config: TlsConfig) -> Result<Self, TlsError> {
         let server = server_config(&config)?;
         let stamps = stamps(&config);
-        Ok(Self { config, current: RwLock::new(Arc::new(server)), stamps: RwLock::new((stamps, None)) })
+        let not_after = leaf_not_after(&config).into();
+        Ok(Self { config, current: RwLock::new(Arc::new(server)), stamps: RwLock::new((stamps, None)), not_after })
+    }
+
+    /// When the server certificate in use expires, seconds since the epoch.
+    pub fn not_after(&self) -> i64 {
+        self.not_after.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// An acceptor with the current configuration.
@@ -126,6 +142,9 @@ impl TlsReloader {
         match server_config(&self.config) {
             Ok(server) => {
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(server);
+                let not_after = leaf_not_after(&self.config);
+                self.not_after.store(not_after, std::sync::atomic::Ordering::Relaxed);
+                metrics.certificate_expiry.with_label_values(&["tls", "server"]).set(not_after);
                 metrics.tls_reloads.with_label_values(&["ok"]).inc();
                 info!("TLS certificate and client CAs reloaded");
             }

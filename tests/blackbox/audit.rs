@@ -38,14 +38,27 @@ pub(crate) fn audit_verify(config: &Path, heads: Option<&Path>) -> (bool, String
     (out.status.success(), text)
 }
 
-/// Waits until the metrics show no record left unsigned.
+/// The signing rounds done (signed or idle) and the records left unsigned.
+async fn signing(api: &Api) -> (f64, f64) {
+    let text = api.http.get(format!("{}/metrics", api.base)).send().await.unwrap().text().await.unwrap();
+    let all = samples(&text);
+    let rounds = all
+        .iter()
+        .filter(|s| s.name == "lienthong_audit_heads_total" && s.label("outcome") != Some("error"))
+        .map(|s| s.value)
+        .sum();
+    let unsigned = all.iter().find(|s| s.name == "lienthong_audit_unsigned_records").map_or(f64::NAN, |s| s.value);
+    (rounds, unsigned)
+}
+
+/// Waits until a signing round that began after the call has ended with no
+/// record left unsigned: everything written before the call is signed.
 async fn wait_signed(api: &Api) {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let (start, _) = signing(api).await;
     loop {
-        let text = api.http.get(format!("{}/metrics", api.base)).send().await.unwrap().text().await.unwrap();
-        let unsigned = samples(&text).into_iter().find(|s| s.name == "lienthong_audit_unsigned_records");
-        if unsigned.is_some_and(|s| s.value == 0.0) && text.contains("lienthong_audit_heads_total{outcome=\"signed\"}")
-        {
+        let (rounds, unsigned) = signing(api).await;
+        if rounds >= start + 2.0 && unsigned == 0.0 {
             return;
         }
         assert!(Instant::now() < deadline, "the log's head was not signed in time");

@@ -98,8 +98,12 @@ async fn each_class_is_limited_per_member_with_retry_after_and_no_work_done() {
     assert_eq!(submit, Some(3.0));
     let lookups = metric(&api, "lienthong_rate_limited_total", &[("member", "portal-h49"), ("class", "lookup")]).await;
     assert_eq!(lookups, Some(1.0));
-    let unlimited = metric(&api, "lienthong_rate_limited_total", &[("member", "portal-h29")]).await;
-    assert_eq!(unlimited, None, "the other member was never limited");
+    // Every member's series exist from the start, at zero until it is limited.
+    for class in ["submit", "lookup", "read"] {
+        let labels = [("member", "portal-h29"), ("class", class)];
+        let unlimited = metric(&api, "lienthong_rate_limited_total", &labels).await;
+        assert_eq!(unlimited, Some(0.0), "the other member was never limited ({class})");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

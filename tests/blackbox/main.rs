@@ -16,6 +16,7 @@ mod delivery;
 mod feeds;
 mod limits;
 mod ministries;
+mod operations;
 mod outage;
 mod pki;
 mod poison;

@@ -124,6 +124,18 @@ async fn run(
     };
     let deadline = Instant::now() + q.wait;
     let hub = st.status.hub().clone();
+    // Reading after a position acknowledges everything up to it (the member's
+    // own reads only), for its lag; stored off the request path.
+    if let Some(seq) = after.filter(|_| feed_of == member.id.as_str()) {
+        if hub.read_up_to(&feed_of, seq) {
+            let (store, who) = (st.store.clone(), feed_of.clone());
+            tokio::spawn(async move {
+                if let Err(e) = store.ack_feed(&who, seq).await {
+                    tracing::debug!(error = %e, "cannot store a feed's read position");
+                }
+            });
+        }
+    }
     // Subscribed before the first read, so an event added between a read and the
     // wait still wakes it.
     let mut changes = hub.subscribe(&feed_of);

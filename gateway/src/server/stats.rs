@@ -109,6 +109,20 @@ pub(crate) async fn stats(st: &Arc<AppState>, req: Request<Incoming>, cid: &str)
 /// Sets `lienthong_dossiers{agency,timeliness}` from the store: every dossier,
 /// judged now.
 pub(crate) async fn refresh_gauges(st: &AppState) {
+    st.metrics.ready.set(i64::from(super::readiness_problems(st).await.is_empty()));
+    if let Ok(g) = st.store.gauges().await {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        for agency in st.config.agencies.keys() {
+            let count = g.dead_letters.iter().find(|(a, _)| a == agency).map_or(0, |(_, c)| *c);
+            st.metrics.dead_letters.with_label_values(&[agency]).set(n(count));
+        }
+        for (member, lag) in &g.feed_lag {
+            // Only configured members: the label set stays bounded.
+            if st.config.members.iter().any(|m| m.id.as_str() == member) {
+                st.metrics.feed_lag.with_label_values(&[member]).set(n(*lag));
+            }
+        }
+    }
     let w = StatsWindow { from: DateTime::<Utc>::UNIX_EPOCH, to: Utc::now() };
     let Ok(rows) = st.store.stats(w, None).await else { return };
     let mut by_agency: BTreeMap<String, Figures> = BTreeMap::new();

@@ -15,7 +15,13 @@ const MIGRATIONS: &[(i64, &str, Option<Backfill>)] = &[
     (5, V5, None),
     (6, V6, None),
     (7, V7, None),
+    (8, V8, None),
 ];
+
+/// Each member's read position, for its feed lag; and an index of dead letters,
+/// for their gauge.
+const V8: &str = "ALTER TABLE feed_heads ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX deliveries_failed ON deliveries (agency) WHERE state = 'failed';";
 
 /// How a delivery failed for good is a column, not a prefix of its error text:
 /// given up after retries (a replay keeps its idempotency key), or refused.

@@ -18,8 +18,8 @@ use tokio::sync::oneshot;
 use super::status::to_ns;
 use super::{
     migrations, AttemptResult, AuditHead, AuditPage, DeadLetter, DeliveryCount, DeliveryJob, DeliveryState,
-    DossierParties, FeedPage, NewDossier, NewStatus, Pending, Receipt, StatsRow, StatsWindow, StatusOutcome, Store,
-    StoreError, StoredDossier, SubmitOutcome,
+    DossierParties, FeedPage, Gauges, NewDossier, NewStatus, Pending, Receipt, StatsRow, StatsWindow, StatusOutcome,
+    Store, StoreError, StoredDossier, SubmitOutcome,
 };
 
 mod audit;
@@ -44,6 +44,7 @@ enum Op {
     Replay { id: i64, reply: Reply<Option<DeadLetter>> },
     AddHead(AuditHead, Reply<()>),
     NotifyAgency { agency: String, notice: serde_json::Value, reply: Reply<Vec<String>> },
+    AckFeed { member: String, seq: i64, reply: Reply<()> },
     PruneAudit { bodies_before_ms: Option<i64>, meta_before_ns: Option<i64>, reply: Reply<(u64, u64)> },
 }
 
@@ -165,6 +166,19 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
                 let r = in_savepoint(&tx, |c| dead::replay(c, id));
                 done.push(finish(r, reply));
             }
+            Op::AckFeed { member, seq, reply } => {
+                let r = in_savepoint(&tx, |c| {
+                    c.prepare_cached(
+                        "INSERT INTO feed_heads (member, last_seq, read_seq) VALUES (?1, 0, ?2)
+                         ON CONFLICT (member) DO UPDATE SET read_seq = MAX(read_seq, excluded.read_seq)",
+                    )
+                    .map_err(db)?
+                    .execute(params![member, seq])
+                    .map_err(db)
+                    .map(drop)
+                });
+                done.push(finish(r, reply));
+            }
             Op::NotifyAgency { agency, notice, reply } => {
                 let r = in_savepoint(&tx, |c| status::notify_agency(c, &agency, &notice));
                 done.push(finish(r, reply));
@@ -219,6 +233,7 @@ fn fail_all(batch: Vec<Op>, msg: &str) {
             Op::Replay { reply, .. } => drop(reply.send(Err(e()))),
             Op::AddHead(_, r) => drop(r.send(Err(e()))),
             Op::NotifyAgency { reply, .. } => drop(reply.send(Err(e()))),
+            Op::AckFeed { reply, .. } => drop(reply.send(Err(e()))),
             Op::PruneAudit { reply, .. } => drop(reply.send(Err(e()))),
         }
     }
@@ -523,6 +538,32 @@ impl Store for SqliteStore {
     async fn notify_agency(&self, agency: &AgencyId, notice: serde_json::Value) -> Result<Vec<String>, StoreError> {
         let agency = agency.as_str().to_owned();
         self.call(|reply| Op::NotifyAgency { agency, notice, reply }).await
+    }
+
+    async fn ack_feed(&self, member: &str, seq: u64) -> Result<(), StoreError> {
+        let (member, seq) = (member.to_owned(), i64::try_from(seq).unwrap_or(i64::MAX));
+        self.call(|reply| Op::AckFeed { member, seq, reply }).await
+    }
+
+    async fn gauges(&self) -> Result<Gauges, StoreError> {
+        self.read(|c| {
+            let pairs = |sql: &str| -> Result<Vec<(String, u64)>, StoreError> {
+                let mut stmt = c.prepare_cached(sql).map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))
+                    .map_err(db)?;
+                rows.collect::<Result<_, _>>().map_err(db)
+            };
+            Ok(Gauges {
+                dead_letters: pairs(
+                    "SELECT agency, COUNT(*) FROM deliveries WHERE state = 'failed' GROUP BY agency ORDER BY agency",
+                )?,
+                feed_lag: pairs(
+                    "SELECT member, MAX(last_seq - MAX(read_seq, floor_seq), 0) FROM feed_heads ORDER BY member",
+                )?,
+            })
+        })
+        .await
     }
 
     async fn audit_tip(&self) -> Result<Option<(i64, [u8; 32])>, StoreError> {
