@@ -172,8 +172,8 @@ impl Gateway {
         let desk = Arc::new(StatusDesk::new(&config, store.clone(), hub, wake.clone(), metrics.clone()));
         let backlog = Arc::new(crate::limits::Backlog::new(&config));
         let state = Arc::new(AppState {
-            members: Members::from_config(&config),
-            routes: RoutingTable::from_config(&config),
+            members: crate::reload::Reloadable::new(Members::from_config(&config)),
+            routes: crate::reload::Reloadable::new(RoutingTable::from_config(&config)),
             adapters: adapters.clone(),
             store: store.clone(),
             metrics: metrics.clone(),
@@ -181,7 +181,7 @@ impl Gateway {
             shutting_down: Default::default(),
             signatures: signatures.clone(),
             status: desk.clone(),
-            limits: crate::limits::MemberLimits::new(&config, metrics.clone()),
+            limits: crate::reload::Reloadable::new(crate::limits::MemberLimits::new(&config, metrics.clone())),
             backlog: backlog.clone(),
             tls: tls.clone(),
             requests: Arc::new(tokio::sync::Semaphore::new(config.server.max_requests)),
@@ -239,6 +239,43 @@ impl Gateway {
         };
         let worker = tokio::spawn(worker.run(rx));
         Ok(Gateway { addr, state, shutdown: tx, server, worker, signer })
+    }
+
+    /// Applies a new configuration's reloadable parts (members, tokens and
+    /// grants, routes, rate limits) and re-reads the CRL files; sections that
+    /// changed but cannot change while serving are reported and keep their
+    /// values. A configuration that does not validate changes nothing.
+    pub async fn reload(
+        &self,
+        new: Result<Config, crate::config::ConfigErrors>,
+    ) -> Result<crate::reload::ReloadReport, String> {
+        let metrics = &self.state.metrics;
+        let new = match new {
+            Ok(c) => c,
+            Err(e) => {
+                metrics.config_reloads.with_label_values(&["error"]).inc();
+                tracing::error!(errors = %e, "the new configuration is invalid; nothing was changed");
+                return Err(e.to_string());
+            }
+        };
+        let st = &self.state;
+        st.members.set(Members::from_config(&new));
+        st.routes.set(RoutingTable::from_config(&new));
+        st.limits.set(crate::limits::MemberLimits::new(&new, metrics.clone()));
+        st.status.reload(&new);
+        let mut applied = vec!["members", "routes", "limits"];
+        if let (Some(trust), false) = (st.signatures.trust(), st.config.signatures.crls.is_empty()) {
+            let (trust, paths) = (trust.clone(), st.config.signatures.crls.clone());
+            match tokio::task::spawn_blocking(move || trust.reload_crls(&paths)).await {
+                Ok(Ok(_)) => applied.push("crls"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "CRL reload failed; the previous CRLs stay in force"),
+                Err(e) => tracing::warn!(error = %e, "CRL reload task failed"),
+            }
+        }
+        let need_restart = crate::reload::needs_restart(&st.config, &new);
+        metrics.config_reloads.with_label_values(&["ok"]).inc();
+        tracing::info!(applied = ?applied, need_restart = ?need_restart, "configuration reloaded");
+        Ok(crate::reload::ReloadReport { applied, need_restart })
     }
 
     /// The base URL, such as `http://127.0.0.1:8080` (`https://` with TLS).
@@ -311,6 +348,9 @@ fn initialise_series(m: &Metrics, config: &Config, adapters: &Adapters) {
     }
     for outcome in ["signed", "idle", "error"] {
         m.audit_heads.with_label_values(&[outcome]);
+    }
+    for result in ["ok", "error"] {
+        m.config_reloads.with_label_values(&[result]);
     }
 }
 

@@ -73,6 +73,11 @@ impl Members {
         Self { by_hash, by_certificate }
     }
 
+    /// Whether `id` is a configured member.
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_hash.values().chain(self.by_certificate.iter().map(|(_, m)| m)).any(|m| m.id.as_str() == id)
+    }
+
     /// The caller: the member its client certificate identifies when the
     /// connection presented one that a member is bound to, else the member whose
     /// bearer token it carries.

@@ -151,10 +151,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", crate::auth::hash_token(token));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { config } => {
-            let config = Config::load(&config).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
+        Command::Serve { config: path } => {
+            let config = Config::load(&path).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
             init_tracing(config.log.format, &config.log.filter);
-            runtime()?.block_on(serve(config))?;
+            runtime()?.block_on(serve(config, path))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {
@@ -181,11 +181,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Serves until SIGTERM or Ctrl-C; SIGHUP reloads `path`.
+async fn serve(config: Config, path: PathBuf) -> anyhow::Result<()> {
     let gateway = Gateway::start(config).await?;
     println!("lienthong listening on {}", gateway.url());
     let _ = std::io::stdout().flush();
     tracing::info!(addr = %gateway.addr, "gateway started");
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = hup.recv() => {
+                    tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
+                    let _ = gateway.reload(Config::load(&path)).await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
     shutdown_signal().await;
     tracing::info!("shutting down");
     gateway.shutdown().await;

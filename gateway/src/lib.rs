@@ -21,6 +21,7 @@ pub mod feed;
 pub mod limits;
 pub mod metrics;
 pub mod poller;
+pub mod reload;
 pub mod routing;
 pub mod server;
 pub mod signatures;

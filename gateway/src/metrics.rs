@@ -78,6 +78,8 @@ pub struct Metrics {
     pub feed_lag: IntGaugeVec,
     /// `lienthong_ready`: 1 when `/readyz` would answer 200.
     pub ready: IntGauge,
+    /// `lienthong_config_reloads_total{result}`: SIGHUP reloads, `ok` or `error`.
+    pub config_reloads: IntCounterVec,
     /// `lienthong_audit_heads_total{outcome}`: rounds of signing the message log's
     /// head: `signed`, `idle` (nothing new) or `error`.
     pub audit_heads: IntCounterVec,
@@ -209,6 +211,11 @@ impl Metrics {
         );
         let ready = IntGauge::new("lienthong_ready", "1 when the gateway is ready (as /readyz)").expect("valid metric");
         registry.register(Box::new(ready.clone())).expect("metric registered once");
+        let config_reloads = counter(
+            "lienthong_config_reloads_total",
+            "Configuration reloads (SIGHUP) by result (ok or error)",
+            &["result"],
+        );
         let audit_heads = counter(
             "lienthong_audit_heads_total",
             "Rounds of signing the message log's head, by outcome (signed, idle, error)",
@@ -250,6 +257,7 @@ impl Metrics {
             queue_oldest_age,
             dead_letters,
             feed_lag,
+            config_reloads,
             ready,
             audit_heads,
             audit_unsigned,

@@ -41,9 +41,9 @@ pub struct AppState {
     /// The configuration the gateway started with.
     pub config: Config,
     /// Token hash to member.
-    pub members: Members,
+    pub members: crate::reload::Reloadable<Members>,
     /// Procedure to agency.
-    pub routes: RoutingTable,
+    pub routes: crate::reload::Reloadable<RoutingTable>,
     /// One adapter per configured agency.
     pub adapters: Arc<crate::delivery::Adapters>,
     /// The store.
@@ -59,7 +59,7 @@ pub struct AppState {
     /// Records status events and wakes the feeds.
     pub status: Arc<crate::status::StatusDesk>,
     /// Each member's rate limits.
-    pub limits: crate::limits::MemberLimits,
+    pub limits: crate::reload::Reloadable<crate::limits::MemberLimits>,
     /// Deliveries waiting per agency, for back-pressure.
     pub backlog: Arc<crate::limits::Backlog>,
     /// The TLS configuration, when serving HTTPS.

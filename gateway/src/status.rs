@@ -42,22 +42,33 @@ pub struct StatusDesk {
     store: Arc<dyn Store>,
     hub: Arc<FeedHub>,
     /// Ministry members by the agency they speak for.
-    ministries: HashMap<String, Vec<String>>,
+    ministries: crate::reload::Reloadable<HashMap<String, Vec<String>>>,
     sync: Option<AgencyId>,
     wake: Arc<Notify>,
     metrics: Metrics,
 }
 
+/// Ministry members by the agency they speak for.
+fn ministries(config: &Config) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for m in &config.members {
+        if let (Role::Ministry, Some(agency)) = (m.role, &m.agency) {
+            out.entry(agency.clone()).or_default().push(m.id.clone());
+        }
+    }
+    out
+}
+
 impl StatusDesk {
     /// A desk for the members and sync agency of `config`.
     pub fn new(config: &Config, store: Arc<dyn Store>, hub: Arc<FeedHub>, wake: Arc<Notify>, metrics: Metrics) -> Self {
-        let mut ministries: HashMap<String, Vec<String>> = HashMap::new();
-        for m in &config.members {
-            if let (Role::Ministry, Some(agency)) = (m.role, &m.agency) {
-                ministries.entry(agency.clone()).or_default().push(m.id.clone());
-            }
-        }
+        let ministries = crate::reload::Reloadable::new(ministries(config));
         Self { store, hub, ministries, sync: config.status_sync_agency(), wake, metrics }
+    }
+
+    /// Takes the ministry members of a reloaded configuration.
+    pub fn reload(&self, config: &Config) {
+        self.ministries.set(ministries(config));
     }
 
     /// The feed hub.
@@ -69,7 +80,7 @@ impl StatusDesk {
     /// ministry member of its target agency.
     pub fn recipients(&self, parties: &DossierParties) -> Vec<String> {
         let mut out = vec![parties.sender.clone()];
-        out.extend(self.ministries.get(&parties.agency).into_iter().flatten().cloned());
+        out.extend(self.ministries.get().get(&parties.agency).into_iter().flatten().cloned());
         out
     }
 

@@ -288,3 +288,71 @@ async fn schemathesis_finds_no_server_error() {
     assert!(out.status.success(), "schemathesis found a server error:\n{text}");
     println!("{}", text.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
 }
+
+/// Sends SIGHUP and waits until the gateway counts one more reload with `result`.
+async fn sighup(gw: &GatewayProcess, api: &Api, result: &str) {
+    let labels = [("result", result)];
+    let before = crate::status::metric(api, "lienthong_config_reloads_total", &labels).await.unwrap_or(0.0);
+    let pid = gw.child.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while crate::status::metric(api, "lienthong_config_reloads_total", &labels).await.unwrap_or(0.0) <= before {
+        assert!(std::time::Instant::now() < deadline, "no {result} reload counted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_swaps_members_routes_and_limits_and_an_invalid_file_changes_nothing() {
+    const NEW_TOKEN: &str = "portal-token-h30";
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim.url(), &Options::default());
+    let gw = GatewayProcess::start(&config).await;
+    let api = Api::new(&gw.url);
+    let code = |i: u32| format!("000.00.31.H29-261201-{i:04}");
+    assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(0)).to_string()).await.0, 202);
+    assert_eq!(api.submit(NEW_TOKEN, "application/json", json_dossier(&code(1)).to_string()).await.0, 401);
+    let unrouted = json_dossier_of(&code(2), "9.000001");
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", unrouted.clone()).await.1["error"]["code"], "no_route");
+
+    // A new member, portal-h49 removed, a new route, portal-h29 limited to one
+    // submission, and a server setting that needs a restart.
+    let original = std::fs::read_to_string(&config).unwrap();
+    let h49 = original.find("[[members]]\nid = \"portal-h49\"").expect("portal-h49's table");
+    let next = h49 + original[h49 + 1..].find("[[members]]").unwrap() + 1;
+    let mut text = format!("{}{}", &original[..h49], &original[next..]);
+    text = text.replace("max_body_bytes = 65536", "max_body_bytes = 1024");
+    text = text.replacen(
+        "[[members]]\nid = \"portal-h29\"\nrole = \"portal\"\n",
+        "[[members]]\nid = \"portal-h29\"\nrole = \"portal\"\nlimits = { submit = { per_second = 0.01, burst = 1 } }\n",
+        1,
+    );
+    text.push_str(&format!(
+        "\n[[members]]\nid = \"portal-h30\"\nrole = \"portal\"\ntoken_sha256 = \"{}\"\nsend_to = [\"*\"]\n\n\
+         [[routes]]\nprocedure = \"9.000001\"\nagency = \"dvcqg\"\n",
+        gateway::auth::hash_token(NEW_TOKEN)
+    ));
+    std::fs::write(&config, &text).unwrap();
+    sighup(&gw, &api, "ok").await;
+    assert_eq!(api.submit(NEW_TOKEN, "application/json", json_dossier(&code(1)).to_string()).await.0, 202);
+    assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(3)).to_string()).await.0, 401);
+    let (status, body) = api.submit(PORTAL_TOKEN, "application/json", unrouted).await;
+    assert_eq!(status, 202, "the new route: {body}");
+    let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(4)).to_string()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (429, Some("rate_limited")), "the new limit: {body}");
+    // The body limit is a server setting: it needs a restart and stays as it was.
+    let mut big = json_dossier(&code(5));
+    big["TaiLieuNop"] = (0..30)
+        .map(|i| serde_json::json!({"TenTepDinhKem": format!("tep-{i}.pdf"), "DuongDanTaiTepTin": format!("https://dvc.example.vn/f/{i}")}))
+        .collect();
+    let big = big.to_string();
+    assert!(big.len() > 1024);
+    let (status, body) = api.submit(NEW_TOKEN, "application/json", big).await;
+    assert_eq!(status, 202, "{body}");
+
+    // An invalid file is refused as a whole: the members of the last good one stay.
+    std::fs::write(&config, text.replace("role = \"portal\"", "role = \"nobody\"")).unwrap();
+    sighup(&gw, &api, "error").await;
+    assert_eq!(api.submit(NEW_TOKEN, "application/json", json_dossier(&code(6)).to_string()).await.0, 202);
+}

@@ -50,7 +50,7 @@ impl Dialect {
 
 /// Handles a submission.
 pub(crate) async fn submit(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
+    let Some(member) = st.members.get().authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = pipeline(st, &member, req, cid).await;
@@ -66,7 +66,7 @@ async fn pipeline(
     if member.role != Role::Portal {
         return Err(ApiError::forbidden("only portal members submit dossiers"));
     }
-    st.limits.check(member.id.as_str(), Class::Submit)?;
+    st.limits.get().check(member.id.as_str(), Class::Submit)?;
     st.evidence.admit()?;
     let dialect = dialect(req.headers())?;
     let xml_receipt = super::receipt::wants_xml(req.headers());
@@ -259,7 +259,8 @@ fn route(st: &AppState, dossier: &Dossier) -> Result<AgencyId, ApiError> {
             (target.clone(), None)
         }
         None => {
-            let route = st.routes.route(&dossier.procedure_code).ok_or_else(|| {
+            let routes = st.routes.get();
+            let route = routes.route(&dossier.procedure_code).ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "no_route",

@@ -18,7 +18,7 @@ const REPLAY: &str = "/v1/admin/dead-letters/{id}/replay";
 
 /// The calling operator, or who was refused and why.
 fn operator(st: &AppState, req: &Request<Incoming>) -> Result<Member, Box<(String, ApiError)>> {
-    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
+    let Some(member) = st.members.get().authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Err(Box::new(("anonymous".into(), ApiError::unauthenticated())));
     };
     if member.role != Role::Operator {

@@ -93,7 +93,7 @@ fn parse_query(st: &AppState, query: &str) -> Result<Query, ApiError> {
 
 /// Handles a feed read.
 pub(crate) async fn read(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
+    let Some(member) = st.members.get().authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = run(st, &member, req.uri().query().unwrap_or_default(), cid).await;
@@ -106,7 +106,7 @@ async fn run(
     query: &str,
     cid: &str,
 ) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, ApiError> {
-    st.limits.check(member.id.as_str(), crate::limits::Class::Read)?;
+    st.limits.get().check(member.id.as_str(), crate::limits::Class::Read)?;
     let q = parse_query(st, query)?;
     let feed_of = match &q.member {
         Some(m) if m != member.id.as_str() && member.role != Role::Operator => {

@@ -28,7 +28,7 @@ pub fn may_call(st: &AppState, member: &Member, agency: &str, name: &str) -> boo
 
 /// Handles a look-up.
 pub(crate) async fn lookup(st: &Arc<AppState>, req: Request<Incoming>, agency: &str, name: &str, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
+    let Some(member) = st.members.get().authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let started = Instant::now();
@@ -67,7 +67,7 @@ async fn run(
     if !may_call(st, member, agency, name) {
         return (Some(agency_id), Err(ApiError::forbidden("this member may not call this look-up")));
     }
-    if let Err(e) = st.limits.check(member.id.as_str(), crate::limits::Class::Lookup) {
+    if let Err(e) = st.limits.get().check(member.id.as_str(), crate::limits::Class::Lookup) {
         return (Some(agency_id), Err(e));
     }
     let Some(spec) = adapter.lookups().iter().find(|l| l.name == name) else {

@@ -53,11 +53,11 @@ fn timeliness(stored: &StoredDossier) -> Option<&'static str> {
 
 /// Handles a dossier read.
 pub(crate) async fn dossier(st: &Arc<AppState>, req: Request<Incoming>, code: &str, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
+    let Some(member) = st.members.get().authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = async {
-        st.limits.check(member.id.as_str(), crate::limits::Class::Read)?;
+        st.limits.get().check(member.id.as_str(), crate::limits::Class::Read)?;
         let code = MaHoSo::parse(code).map_err(|_| ApiError::not_found("no dossier with this code"))?;
         let timer = st.metrics.store_duration.with_label_values(&["read_dossier"]).start_timer();
         let found = st.store.dossier(&code).await;

@@ -74,11 +74,11 @@ fn window(query: &str) -> Result<(StatsWindow, Option<AgencyId>), ApiError> {
 
 /// Handles a statistics read.
 pub(crate) async fn stats(st: &Arc<AppState>, req: Request<Incoming>, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
+    let Some(member) = st.members.get().authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = async {
-        st.limits.check(member.id.as_str(), crate::limits::Class::Read)?;
+        st.limits.get().check(member.id.as_str(), crate::limits::Class::Read)?;
         let (w, agency) = window(req.uri().query().unwrap_or_default())?;
         let timer = st.metrics.store_duration.with_label_values(&["stats"]).start_timer();
         let rows = st.store.stats(w, agency.as_ref()).await;
@@ -118,7 +118,7 @@ pub(crate) async fn refresh_gauges(st: &AppState) {
         }
         for (member, lag) in &g.feed_lag {
             // Only configured members: the label set stays bounded.
-            if st.config.members.iter().any(|m| m.id.as_str() == member) {
+            if st.members.get().contains(member) {
                 st.metrics.feed_lag.with_label_values(&[member]).set(n(*lag));
             }
         }

@@ -27,7 +27,7 @@ const ROUTE: &str = "/v1/dossiers/{code}/status";
 
 /// Handles a status post.
 pub(crate) async fn post(st: &Arc<AppState>, req: Request<Incoming>, code: &str, cid: &str) -> Handled {
-    let Some(member) = st.members.authenticate(req.headers(), req.extensions().get()).cloned() else {
+    let Some(member) = st.members.get().authenticate(req.headers(), req.extensions().get()).cloned() else {
         return Handled { route: ROUTE, member: "anonymous".into(), result: Err(ApiError::unauthenticated()) };
     };
     let result = run(st, &member, req, code, cid).await;
@@ -55,7 +55,7 @@ async fn run(
     code: &str,
     cid: &str,
 ) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, ApiError> {
-    st.limits.check(member.id.as_str(), crate::limits::Class::Submit)?;
+    st.limits.get().check(member.id.as_str(), crate::limits::Class::Submit)?;
     st.evidence.admit()?;
     let unknown = || ApiError::not_found("no dossier with this code");
     let code = MaHoSo::parse(code).map_err(|_| unknown())?;
