@@ -165,15 +165,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate { listen, username, password } => {
             init_tracing(LogFormat::Human, "info");
             runtime()?.block_on(async move {
-                let sim = adapters::dvcqg::DvcqgSimulator::start(
-                    listen,
-                    adapters::dvcqg::SimCredentials { username, password },
-                )
-                .await
-                .with_context(|| format!("starting the DVCQG simulator on {listen}"))?;
-                println!("dvcqg simulator listening on {}", sim.url());
+                let sims = crate::demo::Simulators::start_at(listen, &username, &password)
+                    .await
+                    .with_context(|| format!("starting the agency simulators from {listen}"))?;
+                for (agency, url) in [
+                    ("dvcqg", sims.dvcqg.url()),
+                    ("mpi", sims.mpi.url()),
+                    ("moit", sims.moit.url()),
+                    ("moj", sims.moj.url()),
+                ] {
+                    println!("{agency} simulator listening on {url}");
+                }
                 shutdown_signal().await;
-                sim.shutdown().await;
+                sims.shutdown().await;
                 anyhow::Ok(())
             })?;
             Ok(ExitCode::SUCCESS)

@@ -8,18 +8,29 @@ fn repo_file(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
 
-#[test]
-fn every_example_config_under_deploy_passes_check_config() {
-    let mut checked = 0;
-    for entry in std::fs::read_dir(repo_file("deploy")).unwrap() {
+/// Every file under `dir` (recursively) whose name ends with `ext`.
+pub(crate) fn files_under(dir: &std::path::Path, ext: &str, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let out = Command::new(bin()).arg("check-config").arg(&path).output().unwrap();
-            assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-            checked += 1;
+        if path.is_dir() {
+            files_under(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
         }
     }
-    assert!(checked >= 1, "no example config found under deploy/");
+}
+
+#[test]
+fn every_config_file_under_deploy_passes_check_config() {
+    let mut files = Vec::new();
+    files_under(&repo_file("deploy"), "toml", &mut files);
+    for path in &files {
+        let out = Command::new(bin()).arg("check-config").arg(path).output().unwrap();
+        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    for needed in ["deploy/lienthong.toml", "deploy/k8s/lienthong.toml", "deploy/compose/lienthong.toml"] {
+        assert!(files.contains(&repo_file(needed)), "{needed} was not checked: {files:?}");
+    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod audit;
 mod cli;
 mod crash;
 mod delivery;
+mod deploy;
 mod feeds;
 mod limits;
 mod ministries;
