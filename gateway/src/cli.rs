@@ -73,13 +73,37 @@ enum Command {
 
 /// Sets up logging to standard error.
 pub fn init_tracing(format: LogFormat, filter: &str) {
+    let _ = init_tracing_with(format, filter, None);
+}
+
+/// Sets up logging to standard error and, with `log.otlp_endpoint`, the export
+/// of spans over OTLP/HTTP: the tracer provider, to shut down (which flushes
+/// the last spans) before exiting.
+pub fn init_tracing_with(
+    format: LogFormat,
+    filter: &str,
+    otlp: Option<&crate::config::LogConfig>,
+) -> anyhow::Result<Option<opentelemetry_sdk::trace::SdkTracerProvider>> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Human => builder.try_init(),
+    let provider = match otlp.and_then(|l| l.otlp_endpoint.as_ref().map(|e| (e, &l.service_name))) {
+        Some((endpoint, service)) => Some(crate::telemetry::provider(endpoint, service)?),
+        None => None,
     };
+    let otel = provider.as_ref().map(|p| {
+        use opentelemetry::trace::TracerProvider as _;
+        tracing_opentelemetry::layer().with_tracer(p.tracer("lienthong"))
+    });
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let _ = match format {
+        LogFormat::Json => {
+            registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init()
+        }
+        LogFormat::Human => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init(),
+    };
+    Ok(provider)
 }
 
 /// Runs the command line; the process's exit code.
@@ -153,8 +177,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { config: path } => {
             let config = Config::load(&path).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
-            init_tracing(config.log.format, &config.log.filter);
+            let telemetry = init_tracing_with(config.log.format, &config.log.filter, Some(&config.log))?;
             runtime()?.block_on(serve(config, path))?;
+            if let Some(provider) = telemetry {
+                // Flushes the spans not yet exported.
+                let _ = provider.shutdown();
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {

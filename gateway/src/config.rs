@@ -262,11 +262,17 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A tracing filter such as `info` or `lienthong=debug,info`.
     pub filter: String,
+    /// OpenTelemetry: export spans (requests with their correlation id,
+    /// deliveries, polls) over OTLP/HTTP (protobuf) to this URL, such as
+    /// `http://collector:4318/v1/traces`. Unset: no export.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` of exported spans.
+    pub service_name: String,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Human, filter: "info".into() }
+        Self { format: LogFormat::Human, filter: "info".into(), otlp_endpoint: None, service_name: "lienthong".into() }
     }
 }
 
@@ -589,6 +595,11 @@ impl Config {
         limits::validate(self, &mut push);
         tls::validate(self, &mut push);
         crate::audit::validate(&self.audit, &mut push);
+        if let Some(url) = &self.log.otlp_endpoint {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                push("log.otlp_endpoint".into(), "must be an http:// or https:// URL".into());
+            }
+        }
         for (agency, d) in &self.delivery.agencies {
             let at = format!("delivery.agencies.{agency}");
             if !self.agencies.contains_key(agency) {

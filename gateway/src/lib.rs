@@ -28,6 +28,7 @@ pub mod signatures;
 pub mod sigtool;
 pub mod status;
 pub mod store;
+pub mod telemetry;
 pub mod tls;
 
 pub use app::Gateway;

@@ -356,3 +356,95 @@ async fn sighup_swaps_members_routes_and_limits_and_an_invalid_file_changes_noth
     sighup(&gw, &api, "error").await;
     assert_eq!(api.submit(NEW_TOKEN, "application/json", json_dossier(&code(6)).to_string()).await.0, 202);
 }
+
+/// What the collector received: each request's head (lower case) and body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A minimal OTLP/HTTP collector: every request's head and body.
+async fn collector() -> (String, Received) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+    let got: Received = Default::default();
+    let seen = got.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < end + 4 + len {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body = buf[end + 4..end + 4 + len].to_vec();
+                    buf.drain(..end + 4 + len);
+                    seen.lock().unwrap().push((head, body));
+                    if sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_are_exported_over_otlp_with_the_requests_correlation_id() {
+    let (endpoint, got) = collector().await;
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim.url(), &Options::default());
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[log]\nfilter = \"info\"",
+        &format!("[log]\nfilter = \"info\"\notlp_endpoint = \"{endpoint}\"\nservice_name = \"lienthong-test\""),
+    );
+    std::fs::write(&config, text).unwrap();
+    let mut gw = GatewayProcess::start(&config).await;
+    let api = Api::new(&gw.url);
+    let r = api
+        .http
+        .get(format!("{}/v1/dossiers/000.00.31.H29-261201-0009", api.base))
+        .bearer_auth(PORTAL_TOKEN)
+        .header("x-request-id", "trace-me-5f3a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-request-id"], "trace-me-5f3a");
+    // SIGTERM flushes the spans not yet exported.
+    gw.terminate();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = got.lock().unwrap().iter().any(|(head, body)| {
+            let has = |s: &str| body.windows(s.len()).any(|w| w == s.as_bytes());
+            head.starts_with("post /v1/traces")
+                && head.contains("content-type: application/x-protobuf")
+                && has("trace-me-5f3a")
+                && has("lienthong-test")
+        });
+        if found {
+            eprintln!("{} OTLP export(s) received", got.lock().unwrap().len());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no span with the correlation id reached the collector");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
