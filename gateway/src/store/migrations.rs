@@ -236,17 +236,26 @@ fn apply_each(conn: &mut Connection, last: i64) -> rusqlite::Result<()> {
 mod tests {
     use super::*;
 
+    /// A database migrated up to `version` holding dossier `D1`.
+    fn at_version_with_a_dossier(version: i64) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply_until(&mut conn, version).unwrap();
+        conn.execute_batch(
+            "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical,
+                                   receipt, correlation_id, accepted_at_ms)
+                 VALUES ('D1', 'portal-a', 'moj', 'p', x'00', 'application/json', x'7b7d', '{}', '{}', 'c', 1);",
+        )
+        .unwrap();
+        conn
+    }
+
     /// Version 6 rebuilds `notices` under the feed entries that refer to it: they
     /// still resolve afterwards, and a notice may then name no dossier.
     #[test]
     fn rebuilding_the_notices_keeps_the_feed_entries_that_refer_to_them() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        apply_until(&mut conn, 5).unwrap();
+        let mut conn = at_version_with_a_dossier(5);
         conn.execute_batch(
-            "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical,
-                                   receipt, correlation_id, accepted_at_ms)
-                 VALUES ('D1', 'portal-a', 'moj', 'p', x'00', 'application/json', x'7b7d', '{}', '{}', 'c', 1);
-             INSERT INTO notices (id, dossier_code, body, recorded_at_ms) VALUES (7, 'D1', '{\"kind\":\"x\"}', 1);
+            "INSERT INTO notices (id, dossier_code, body, recorded_at_ms) VALUES (7, 'D1', '{\"kind\":\"x\"}', 1);
              INSERT INTO feed_entries (member, seq, notice_id, recorded_at_ms) VALUES ('portal-a', 1, 7, 1);",
         )
         .unwrap();
@@ -278,13 +287,9 @@ mod tests {
     /// then on it is a column.
     #[test]
     fn dead_letters_given_up_before_version_7_keep_their_kind() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        apply_until(&mut conn, 6).unwrap();
+        let mut conn = at_version_with_a_dossier(6);
         conn.execute_batch(
-            "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical,
-                                   receipt, correlation_id, accepted_at_ms)
-                 VALUES ('D1', 'portal-a', 'moj', 'p', x'00', 'application/json', x'7b7d', '{}', '{}', 'c', 1);
-             INSERT INTO deliveries (id, dossier_code, agency, idempotency_key, state, next_attempt_ms, created_at_ms, last_error)
+            "INSERT INTO deliveries (id, dossier_code, agency, idempotency_key, state, next_attempt_ms, created_at_ms, last_error)
                  VALUES (1, 'D1', 'moj', 'k1', 'failed', 1, 1, 'gave up after 3days: HTTP 503'),
                         (2, 'D1', 'moj', 'k2', 'failed', 1, 1, 'refused: bad payload'),
                         (3, 'D1', 'moj', 'k3', 'retrying', 1, 1, 'gave up after nothing: a retry');",
