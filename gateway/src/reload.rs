@@ -37,6 +37,9 @@ pub struct ReloadReport {
     pub need_restart: Vec<&'static str>,
 }
 
+/// A configuration section, printed for comparison.
+type Shown = fn(&Config) -> String;
+
 /// The sections of `new` that differ from `old` and cannot change while serving.
 pub fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     fn shown(v: &dyn std::fmt::Debug) -> String {
@@ -44,7 +47,7 @@ pub fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     }
     // The CRL files named are re-read on reload; any change to the signature
     // settings themselves (the CRL paths included) needs a restart.
-    let sections: [(&'static str, fn(&Config) -> String); 9] = [
+    let sections: [(&'static str, Shown); 9] = [
         ("server", |c| shown(&c.server)),
         ("store", |c| shown(&c.store)),
         ("delivery", |c| shown(&c.delivery)),
