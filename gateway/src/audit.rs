@@ -567,6 +567,14 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<bool> {
         r.unsigned()
     );
     match &r.broken {
+        None if r.unsigned() > 0 => {
+            println!(
+                "ok: every link holds; the last {} records are not covered by a signed head yet, so only the \
+                 store vouches for them (a later head, or --heads with a shipped heads file, proves the rest)",
+                r.unsigned()
+            );
+            Ok(true)
+        }
         None => {
             println!("ok: every link holds");
             Ok(true)
