@@ -217,6 +217,7 @@ impl Gateway {
                 store: store.clone(),
                 desk: desk.clone(),
                 metrics: metrics.clone(),
+                evidence: state.evidence.clone(),
             };
             tokio::spawn(poller.run(rx.clone()));
         }
@@ -242,9 +243,9 @@ impl Gateway {
     }
 
     /// Applies a new configuration's reloadable parts (members, tokens and
-    /// grants, routes, rate limits) and re-reads the CRL files; sections that
-    /// changed but cannot change while serving are reported and keep their
-    /// values. A configuration that does not validate changes nothing.
+    /// grants, routes, rate limits) and re-reads the CRL files. A configuration
+    /// that does not validate, or that changes a section which cannot change
+    /// while serving, changes nothing.
     pub async fn reload(
         &self,
         new: Result<Config, crate::config::ConfigErrors>,
@@ -259,6 +260,15 @@ impl Gateway {
             }
         };
         let st = &self.state;
+        // A change that needs a restart is refused whole: applying only its
+        // reloadable half (a route to an agency not yet built, a member bound to
+        // trust anchors not yet loaded) would leave the gateway inconsistent.
+        let need_restart = crate::reload::needs_restart(&st.config, &new);
+        if !need_restart.is_empty() {
+            metrics.config_reloads.with_label_values(&["error"]).inc();
+            tracing::error!(sections = ?need_restart, "these sections changed and need a restart; nothing was reloaded");
+            return Err(format!("{} changed and need a restart; nothing was reloaded", need_restart.join(", ")));
+        }
         st.members.set(Members::from_config(&new));
         st.routes.set(RoutingTable::from_config(&new));
         st.limits.set(crate::limits::MemberLimits::new(&new, metrics.clone()));
@@ -272,10 +282,9 @@ impl Gateway {
                 Err(e) => tracing::warn!(error = %e, "CRL reload task failed"),
             }
         }
-        let need_restart = crate::reload::needs_restart(&st.config, &new);
         metrics.config_reloads.with_label_values(&["ok"]).inc();
-        tracing::info!(applied = ?applied, need_restart = ?need_restart, "configuration reloaded");
-        Ok(crate::reload::ReloadReport { applied, need_restart })
+        tracing::info!(applied = ?applied, "configuration reloaded");
+        Ok(crate::reload::ReloadReport { applied })
     }
 
     /// The base URL, such as `http://127.0.0.1:8080` (`https://` with TLS).

@@ -7,14 +7,15 @@
 //! link.
 //!
 //! A record's chain hash is
-//! `SHA-256("lienthong-audit-v1" ‖ previous chain ‖ seq ‖ at ‖ kind ‖ 0 ‖ dossier ‖ 0 ‖ digest ‖ SHA-256(meta))`
-//! with the integers as 8-byte big-endian and 32 zero bytes before the first
-//! record. The metadata enters only by its hash, so metadata past its retention
+//! `SHA-256("lienthong-audit-v1" ‖ previous chain ‖ seq ‖ at ‖ ref ‖ kind ‖ 0 ‖ dossier ‖ 0 ‖ digest ‖ SHA-256(meta))`
+//! with the integers as 8-byte big-endian, `ref` as 0 (none) or 1 and the id
+//! of the event or delivery the record names, and 32 zero bytes before the
+//! first record. The metadata enters only by its hash, so metadata past its retention
 //! can be removed and the chain still verifies; message bodies enter by their
 //! digest, so the same holds for bodies.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,27 +43,60 @@ pub mod kind {
 
 const DOMAIN: &[u8] = b"lienthong-audit-v1";
 
+/// What a record's chain hash covers besides the one before it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// Its position.
+    pub seq: i64,
+    /// When it was written, nanoseconds since the epoch.
+    pub at_ns: i64,
+    /// What it is about ([`kind`]).
+    pub kind: &'a str,
+    /// The dossier it concerns.
+    pub dossier: &'a str,
+    /// The event or delivery it names.
+    pub ref_id: Option<i64>,
+    /// SHA-256 of the bytes it is about.
+    pub digest: &'a [u8],
+    /// SHA-256 of its metadata.
+    pub meta_sha: &'a [u8],
+}
+
+impl<'a> From<&'a AuditRecord> for Entry<'a> {
+    fn from(r: &'a AuditRecord) -> Self {
+        Self {
+            seq: r.seq,
+            at_ns: r.at_ns,
+            kind: &r.kind,
+            dossier: &r.dossier,
+            ref_id: r.ref_id,
+            digest: &r.digest,
+            meta_sha: &r.meta_sha,
+        }
+    }
+}
+
 /// The chain hash of a record, from the one before it (see the module docs).
-pub fn link(
-    prev: &[u8; 32],
-    seq: i64,
-    at_ns: i64,
-    kind: &str,
-    dossier: &str,
-    digest: &[u8],
-    meta_sha: &[u8],
-) -> [u8; 32] {
+pub fn link(prev: &[u8; 32], e: &Entry<'_>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(DOMAIN);
     h.update(prev);
-    h.update(seq.to_be_bytes());
-    h.update(at_ns.to_be_bytes());
-    h.update(kind.as_bytes());
+    h.update(e.seq.to_be_bytes());
+    h.update(e.at_ns.to_be_bytes());
+    // The row the record names (an event, a delivery), so it cannot be repointed.
+    match e.ref_id {
+        Some(id) => {
+            h.update([1]);
+            h.update(id.to_be_bytes());
+        }
+        None => h.update([0]),
+    }
+    h.update(e.kind.as_bytes());
     h.update([0]);
-    h.update(dossier.as_bytes());
+    h.update(e.dossier.as_bytes());
     h.update([0]);
-    h.update(digest);
-    h.update(meta_sha);
+    h.update(e.digest);
+    h.update(e.meta_sha);
     h.finalize().into()
 }
 
@@ -151,15 +185,36 @@ pub struct Verifier<'a> {
     /// Heads not reached yet, by position, last first.
     heads: Vec<AuditHead>,
     check: &'a HeadCheck,
+    /// Bodies of dossiers logged before this instant (ns) may have been removed
+    /// by retention.
+    bodies_before_ns: i64,
     report: Report,
 }
 
 impl<'a> Verifier<'a> {
     /// A verifier of the log against `heads` (from the store, a heads file, or
     /// both), checking their signatures with `check`.
-    pub fn new(check: &'a HeadCheck, mut heads: Vec<AuditHead>) -> Self {
+    /// A dossier's body may be missing only if the log says it was not kept,
+    /// or it was logged before `bodies_before_ns` (retention).
+    pub fn new(check: &'a HeadCheck, mut heads: Vec<AuditHead>, bodies_before_ns: i64) -> Self {
         heads.sort_by_key(|h| std::cmp::Reverse(h.seq));
-        Self { prev: [0; 32], next_seq: 1, heads, check, report: Report::default() }
+        Self { prev: [0; 32], next_seq: 1, heads, check, bodies_before_ns, report: Report::default() }
+    }
+
+    /// Why `r`'s content may be absent, or `None` when its absence is a break.
+    fn may_lack_content(&self, r: &AuditRecord) -> bool {
+        match r.kind.as_str() {
+            kind::DOSSIER => {
+                let not_kept = r
+                    .meta
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+                    .is_some_and(|m| m["body_kept"] == false);
+                not_kept || r.at_ns < self.bodies_before_ns
+            }
+            kind::REPLAY => true,
+            _ => false,
+        }
     }
 
     fn fail(&mut self, seq: i64, reason: String) {
@@ -190,13 +245,21 @@ impl<'a> Verifier<'a> {
             Some(_) => {}
             None => self.report.pruned_metadata += 1,
         }
-        if let Some(content) = content {
-            if sha256(content) != r.digest {
+        match content {
+            Some(content) if sha256(content) != r.digest => {
                 return self.fail(r.seq, format!("record {}: the stored {} does not match its digest", r.seq, r.kind));
             }
-            self.report.contents += 1;
+            Some(_) => self.report.contents += 1,
+            None if !self.may_lack_content(r) => {
+                return self.fail(r.seq, format!("record {}: the stored {} it proves is missing", r.seq, r.kind));
+            }
+            None => {}
         }
-        let chain = link(&self.prev, r.seq, r.at_ns, &r.kind, &r.dossier, &r.digest, &r.meta_sha);
+        // A replay's digest is of its own metadata.
+        if r.kind == kind::REPLAY && r.digest != r.meta_sha {
+            return self.fail(r.seq, format!("record {}: the replay's digest is not of its metadata", r.seq));
+        }
+        let chain = link(&self.prev, &Entry::from(r));
         if chain != r.chain {
             let why = format!(
                 "record {}: its chain hash does not follow from record {} (a record was changed)",
@@ -247,6 +310,7 @@ pub async fn verify(
     store: &dyn Store,
     check: &HeadCheck,
     extra: Vec<AuditHead>,
+    bodies_before_ns: i64,
 ) -> Result<Report, crate::store::StoreError> {
     const PAGE: usize = 1000;
     let mut heads = extra;
@@ -257,7 +321,7 @@ pub async fn verify(
         after = last.seq;
         heads.extend(page);
     }
-    let mut v = Verifier::new(check, heads);
+    let mut v = Verifier::new(check, heads, bodies_before_ns);
     let mut after = 0;
     while !v.is_broken() {
         let page = store.audit_records(after, PAGE).await?;
@@ -273,16 +337,17 @@ pub async fn verify(
 /// Reads a heads file: one [`HeadLine`] per line.
 pub fn read_heads_file(path: &std::path::Path) -> Result<Vec<AuditHead>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str::<HeadLine>(l)
-                .ok()
-                .and_then(|h| h.head())
-                .ok_or_else(|| format!("{} line {}: not a signed head", path.display(), i + 1))
-        })
-        .collect()
+    let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).collect();
+    let mut heads = Vec::with_capacity(lines.len());
+    for (n, (i, l)) in lines.iter().enumerate() {
+        match serde_json::from_str::<HeadLine>(l).ok().and_then(|h| h.head()) {
+            Some(h) => heads.push(h),
+            // The last line may have been cut short by a crash while appending.
+            None if n + 1 == lines.len() && !text.ends_with('\n') => {}
+            None => return Err(format!("{} line {}: not a signed head", path.display(), i + 1)),
+        }
+    }
+    Ok(heads)
 }
 
 /// The signature check of heads: the gateway's JWS over [`head_payload`] by one
@@ -347,19 +412,58 @@ impl Default for AuditConfig {
 
 /// Whether the gateway can still prove what it accepts; shared by the handlers
 /// (which refuse new work when it cannot) and [`HeadSigner`].
-#[derive(Debug, Default)]
+///
+/// It fails closed: once a signer is running, new work is refused whenever its
+/// last good round is older than `max_unsigned_age`, so a signer that hangs or
+/// dies stops the intake as surely as one that reports errors.
+#[derive(Debug)]
 pub struct Evidence {
-    /// Set while signing has failed for longer than `max_unsigned_age`.
-    refusing: AtomicBool,
+    born: Instant,
+    /// `max_unsigned_age` in milliseconds; 0 while no signer runs (no key).
+    max_age_ms: AtomicI64,
+    /// When the signer last completed a round without error, in milliseconds
+    /// since `born`.
+    last_ok_ms: AtomicI64,
     /// The last record covered by a signed head.
     signed_up_to: AtomicI64,
     why: Mutex<Option<String>>,
 }
 
+impl Default for Evidence {
+    fn default() -> Self {
+        Self {
+            born: Instant::now(),
+            max_age_ms: AtomicI64::new(0),
+            last_ok_ms: AtomicI64::new(0),
+            signed_up_to: AtomicI64::new(0),
+            why: Mutex::new(None),
+        }
+    }
+}
+
 impl Evidence {
+    fn now_ms(&self) -> i64 {
+        i64::try_from(self.born.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    fn refusing(&self) -> bool {
+        let max = self.max_age_ms.load(Ordering::Relaxed);
+        max > 0 && self.now_ms() - self.last_ok_ms.load(Ordering::Relaxed) > max
+    }
+
+    fn round_ok(&self) {
+        self.last_ok_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn set_why(&self, why: String) {
+        if let Ok(mut w) = self.why.lock() {
+            *w = Some(why);
+        }
+    }
+
     /// Refuses new work while the log's head cannot be signed.
     pub fn admit(&self) -> Result<(), ApiError> {
-        if !self.refusing.load(Ordering::Relaxed) {
+        if !self.refusing() {
             return Ok(());
         }
         Err(ApiError::new(
@@ -372,7 +476,7 @@ impl Evidence {
 
     /// Why new work is refused, for `/readyz`.
     pub fn problem(&self) -> Option<String> {
-        if self.refusing.load(Ordering::Relaxed) {
+        if self.refusing() {
             self.why.lock().ok().and_then(|w| w.clone()).or_else(|| Some("the message log cannot be signed".into()))
         } else {
             None
@@ -399,13 +503,28 @@ pub struct HeadSigner {
     pub metrics: Metrics,
 }
 
+/// The head the signer last vouched for: new records must link to it.
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    seq: i64,
+    chain: [u8; 32],
+}
+
 impl HeadSigner {
     /// Signs until shutdown, then once more so the last records are covered.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        if let Ok(Some(h)) = self.store.last_audit_head().await {
-            self.evidence.signed_up_to.store(h.seq, Ordering::Relaxed);
-        }
-        let mut failing_since: Option<Instant> = None;
+        let max = i64::try_from(self.config.max_unsigned_age.as_millis()).unwrap_or(i64::MAX).max(1);
+        self.evidence.round_ok();
+        self.evidence.max_age_ms.store(max, Ordering::Relaxed);
+        let mut anchor = match self.starting_anchor().await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::error!(error = %e, "the message log does not match its signed heads; refusing new work");
+                self.evidence.set_why(e);
+                None
+            }
+        };
+        let mut failing = false;
         let mut tick = tokio::time::interval(self.config.sign_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -413,27 +532,37 @@ impl HeadSigner {
                 _ = tick.tick() => false,
                 _ = shutdown.changed() => true,
             };
-            match self.sign_once().await {
-                Ok(outcome) => {
+            // A log that no longer matches what was signed is never signed again.
+            let Some(a) = anchor else {
+                self.metrics.audit_heads.with_label_values(&["error"]).inc();
+                if stop {
+                    return;
+                }
+                continue;
+            };
+            let round = tokio::time::timeout(self.config.max_unsigned_age, self.sign_once(a)).await;
+            match round
+                .unwrap_or_else(|_| Err(SignError::Failed("signing took longer than audit.max_unsigned_age".into())))
+            {
+                Ok((outcome, next)) => {
+                    anchor = Some(next);
                     self.metrics.audit_heads.with_label_values(&[outcome]).inc();
-                    if failing_since.take().is_some() {
+                    if std::mem::take(&mut failing) {
                         tracing::info!("the message log is signed again; new work is accepted");
                     }
-                    self.evidence.refusing.store(false, Ordering::Relaxed);
+                    self.evidence.round_ok();
                 }
-                Err(e) => {
+                Err(SignError::Tampered(e)) => {
                     self.metrics.audit_heads.with_label_values(&["error"]).inc();
-                    let since = *failing_since.get_or_insert_with(Instant::now);
+                    tracing::error!(error = %e, "the message log was changed after it was signed; it is not signed again");
+                    self.evidence.set_why(format!("the message log was changed after it was signed: {e}"));
+                    anchor = None;
+                }
+                Err(SignError::Failed(e)) => {
+                    self.metrics.audit_heads.with_label_values(&["error"]).inc();
+                    failing = true;
                     tracing::warn!(error = %e, "cannot sign the message log's head; will try again");
-                    if since.elapsed() >= self.config.max_unsigned_age
-                        && !self.evidence.refusing.load(Ordering::Relaxed)
-                    {
-                        tracing::error!(error = %e, "the message log has not been signed for too long; refusing new work");
-                        if let Ok(mut w) = self.evidence.why.lock() {
-                            *w = Some(format!("the message log cannot be signed: {e}"));
-                        }
-                        self.evidence.refusing.store(true, Ordering::Relaxed);
-                    }
+                    self.evidence.set_why(format!("the message log cannot be signed: {e}"));
                 }
             }
             if stop {
@@ -442,27 +571,89 @@ impl HeadSigner {
         }
     }
 
-    /// Signs the head if records were added since the last signed one: the
-    /// outcome's label, or why it could not.
-    async fn sign_once(&self) -> Result<&'static str, String> {
-        let Some((seq, chain)) = self.store.audit_tip().await.map_err(|e| e.to_string())? else { return Ok("idle") };
-        let signed = self.evidence.signed_up_to();
-        self.metrics.audit_unsigned.set((seq - signed).max(0));
-        if seq <= signed {
-            return Ok("idle");
+    /// The newest signed head, from the store and the heads file: the store's
+    /// chain must hold the file's last head (the file is the copy kept apart).
+    async fn starting_anchor(&self) -> Result<Anchor, String> {
+        let mut head = self.store.last_audit_head().await.map_err(|e| e.to_string())?;
+        if let Some(path) = self.config.heads_file.clone() {
+            let from_file =
+                tokio::task::spawn_blocking(move || last_head_in_file(&path)).await.map_err(|e| e.to_string())?;
+            if let Some(f) = from_file {
+                let stored = self.store.audit_records(f.seq - 1, 1).await.map_err(|e| e.to_string())?;
+                match stored.first() {
+                    Some((r, _)) if r.seq == f.seq && r.chain == f.chain => {}
+                    _ => {
+                        return Err(format!("the heads file's last head (record {}) is not in the store's log", f.seq))
+                    }
+                }
+                if head.as_ref().is_none_or(|h| h.seq < f.seq) {
+                    head = Some(f);
+                }
+            }
+        }
+        let a = head.map_or(Anchor { seq: 0, chain: [0; 32] }, |h| Anchor { seq: h.seq, chain: h.chain });
+        self.evidence.signed_up_to.store(a.seq, Ordering::Relaxed);
+        Ok(a)
+    }
+
+    /// Checks that every record after `from` links to it, then signs the new
+    /// tip: the outcome's label and the new anchor.
+    async fn sign_once(&self, from: Anchor) -> Result<(&'static str, Anchor), SignError> {
+        let failed = |e: crate::store::StoreError| SignError::Failed(e.to_string());
+        let Some((seq, _)) = self.store.audit_tip().await.map_err(failed)? else { return Ok(("idle", from)) };
+        self.metrics.audit_unsigned.set((seq - from.seq).max(0));
+        if seq < from.seq {
+            return Err(SignError::Tampered(format!(
+                "the log ends at record {seq}, before the signed record {}",
+                from.seq
+            )));
+        }
+        if seq == from.seq {
+            return Ok(("idle", from));
+        }
+        let (mut at, mut chain) = (from.seq, from.chain);
+        while at < seq {
+            let page = self.store.audit_records(at, 1000).await.map_err(failed)?;
+            if page.is_empty() {
+                break;
+            }
+            for (r, _) in page.iter().take_while(|(r, _)| r.seq <= seq) {
+                let linked = link(&chain, &Entry::from(r));
+                if r.seq != at + 1 || linked != r.chain {
+                    return Err(SignError::Tampered(format!("record {} does not follow from record {at}", r.seq)));
+                }
+                (at, chain) = (r.seq, linked);
+            }
+        }
+        if at != seq {
+            return Err(SignError::Tampered(format!("records {}..={seq} are missing", at + 1)));
         }
         let signed_at_ns = crate::store::status::to_ns(&chrono::Utc::now());
         let payload = head_payload(seq, &chain, signed_at_ns);
-        let jws = self.signatures.sign(&payload).ok_or("the gateway's key cannot sign")?;
+        let jws = self.signatures.sign(&payload).ok_or(SignError::Failed("the gateway's key cannot sign".into()))?;
         let head = AuditHead { seq, chain, signed_at_ns, jws };
         if let Some(path) = &self.config.heads_file {
-            append_line(path, &HeadLine::from(&head)).await?;
+            append_line(path, &HeadLine::from(&head)).await.map_err(SignError::Failed)?;
         }
-        self.store.add_audit_head(head).await.map_err(|e| e.to_string())?;
+        self.store.add_audit_head(head).await.map_err(failed)?;
         self.evidence.signed_up_to.store(seq, Ordering::Relaxed);
         self.metrics.audit_unsigned.set(0);
-        Ok("signed")
+        Ok(("signed", Anchor { seq, chain }))
     }
+}
+
+/// Why a signing round failed.
+enum SignError {
+    /// It may pass: the key, the heads file or the store failed.
+    Failed(String),
+    /// The log no longer matches what was signed.
+    Tampered(String),
+}
+
+/// The last well-formed head of a heads file, if it has one.
+fn last_head_in_file(path: &std::path::Path) -> Option<AuditHead> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().rev().find_map(|l| serde_json::from_str::<HeadLine>(l).ok().and_then(|h| h.head()))
 }
 
 /// Appends one head to the heads file and syncs it to disk.
@@ -473,7 +664,18 @@ async fn append_line(path: &std::path::Path, line: &HeadLine) -> Result<(), Stri
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).read(true).open(&path)?;
+        // A line cut short by a crash is ended, so this head starts a line of its own.
+        let len = f.metadata()?.len();
+        if len > 0 {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut last = [0u8; 1];
+            f.seek(SeekFrom::Start(len - 1))?;
+            f.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                f.write_all(b"\n")?;
+            }
+        }
         f.write_all(text.as_bytes())?;
         f.sync_data()
     })
@@ -547,15 +749,21 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<bool> {
     if let Some(id) = crate::signatures::Signatures::from_config(&config)?.identity() {
         pins.push(id.certificate().spki_sha256.clone());
     }
+    // The configured heads file is the copy kept apart from the database: it is
+    // checked whenever it is there, not only when named.
+    let heads = heads.or_else(|| config.audit.heads_file.clone().filter(|p| p.exists()));
     let extra = match &heads {
         Some(path) => read_heads_file(path).map_err(anyhow::Error::msg)?,
         None => Vec::new(),
     };
+    let retention = chrono::Duration::from_std(config.audit.body_retention).unwrap_or(chrono::Duration::MAX);
+    let bodies_before_ns = crate::store::status::to_ns(&(chrono::Utc::now() - retention));
     let path = config.database_path();
     anyhow::ensure!(path.exists(), "{}: no such database", path.display());
     let store = crate::store::SqliteStore::open_read_only(&path)?;
+    let signing = !pins.is_empty();
     let check = pinned_check(pins);
-    let r = verify(&store, check.as_ref(), extra).await?;
+    let r = verify(&store, check.as_ref(), extra, bodies_before_ns).await?;
     println!(
         "message log: {} records ({} contents checked against their digests, {} with metadata past retention); \
          {} signed heads, signed up to record {} ({} records not signed yet)",
@@ -567,6 +775,14 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<bool> {
         r.unsigned()
     );
     match &r.broken {
+        None if !signing => {
+            println!("UNPROVEN: the gateway has no signing key, so nothing vouches for the log beyond the store");
+            Ok(false)
+        }
+        None if r.records > 0 && r.heads == 0 => {
+            println!("UNPROVEN: no signed head covers any record (heads deleted, or never signed)");
+            Ok(false)
+        }
         None if r.unsigned() > 0 => {
             println!(
                 "ok: every link holds; the last {} records are not covered by a signed head yet, so only the \

@@ -29,6 +29,8 @@ pub struct Member {
     pub signers: Arc<Vec<SignerBinding>>,
     /// What it may do.
     pub grants: Arc<crate::access::Grants>,
+    /// The look-ups it may call (`agency/name`, `agency/*` or `*`).
+    pub lookups: Arc<Vec<String>>,
 }
 
 /// The verified client certificate of a mutual-TLS connection, put in each of
@@ -57,7 +59,8 @@ impl Members {
             let agency = m.agency.as_deref().and_then(|a| AgencyId::parse(a).ok());
             let signers = Arc::new(m.signers.clone());
             let grants = Arc::new(crate::access::Grants::of(m));
-            let member = Member { id, role: m.role, agency, signature: m.signature, signers, grants };
+            let lookups = Arc::new(m.lookups.clone());
+            let member = Member { id, role: m.role, agency, signature: m.signature, signers, grants, lookups };
             match (&m.token_sha256, &m.client_certificate) {
                 (Some(token), None) => {
                     let Some(hash) = hex::decode(token).ok().and_then(|h| <[u8; 32]>::try_from(h).ok()) else {

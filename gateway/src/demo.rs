@@ -296,7 +296,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let pins = gateway.state.signatures.identity().map(|id| id.certificate().spki_sha256.clone()).into_iter().collect();
     let check = crate::audit::pinned_check(pins);
-    let log = crate::audit::verify(gateway.state.store.as_ref(), check.as_ref(), Vec::new()).await?;
+    let log = crate::audit::verify(gateway.state.store.as_ref(), check.as_ref(), Vec::new(), i64::MIN).await?;
     println!(
         "  message log               {} records, {} signed heads (up to record {}): {}",
         log.records,

@@ -37,6 +37,8 @@ pub struct StatusPoller {
     pub config: crate::config::StatusConfig,
     /// The metrics.
     pub metrics: Metrics,
+    /// Whether the message log can be signed: no events are taken while not.
+    pub evidence: Arc<crate::audit::Evidence>,
 }
 
 impl StatusPoller {
@@ -60,6 +62,11 @@ impl StatusPoller {
 
     /// One round: the next batch after `after`; returns where the next round starts.
     async fn round(&self, after: Option<MaHoSo>) -> Option<MaHoSo> {
+        // Like a post, a polled event is new work the log must be able to prove.
+        if self.evidence.admit().is_err() {
+            debug!(agency = %self.agency, "the message log cannot be signed; this poll round is skipped");
+            return after;
+        }
         let agency = self.agency.as_str();
         let codes = match self.store.open_dossiers(&self.agency, after.as_ref(), self.config.poll_batch).await {
             Ok(c) => c,

@@ -1,7 +1,7 @@
 //! Configuration hot reload (SIGHUP): what can change safely while serving —
 //! members and their tokens, certificates bindings and grants; routes; rate
-//! limits; and the CRL files — is swapped in at once; anything else that
-//! changed is reported as needing a restart and left as it was.
+//! limits; and the CRL files — is swapped in at once. A file that changes any
+//! other section is refused whole, naming the sections that need a restart.
 
 use std::sync::{Arc, RwLock};
 
@@ -31,10 +31,8 @@ impl<T> Reloadable<T> {
 /// What a reload did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReloadReport {
-    /// Sections whose changes were applied.
+    /// What was applied.
     pub applied: Vec<&'static str>,
-    /// Sections that changed but need a restart; their old values stay.
-    pub need_restart: Vec<&'static str>,
 }
 
 /// A configuration section, printed for comparison.

@@ -300,6 +300,8 @@ pub struct AuditRecord {
     pub kind: String,
     /// The dossier it concerns.
     pub dossier: String,
+    /// The status event (`status`) or delivery (`attempt`, `replay`) it names.
+    pub ref_id: Option<i64>,
     /// SHA-256 of the exact bytes it is about.
     pub digest: [u8; 32],
     /// Its metadata (JSON, never personal data); `None` once past its retention.

@@ -241,3 +241,47 @@ async fn without_bodies_or_past_their_retention_the_log_keeps_digests_that_still
 fn audit_sha(bytes: &[u8]) -> String {
     hex::encode(gateway::audit::sha256(bytes))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_changed_before_they_are_signed_are_never_signed_and_new_work_stops() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (opts, heads) = audit_options(dir.path(), "");
+    let config = write_config(dir.path(), &sim.url(), &opts);
+    let gw = GatewayProcess::start(&config).await;
+    let api = Api::new(&gw.url);
+    let code = |i: u32| format!("000.00.31.H29-261202-{i:04}");
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(0)).to_string()).await.0, 202);
+    wait_signed(&api).await;
+    // Signing is held off while an intruder edits a record not yet signed.
+    std::fs::remove_file(&heads).unwrap();
+    std::fs::create_dir(&heads).unwrap();
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(1)).to_string()).await.0, 202);
+    {
+        let c = rusqlite::Connection::open(gw.database()).unwrap();
+        let n = c
+            .execute(
+                "UPDATE audit_log SET meta = replace(meta, 'portal-h29', 'portal-h49'),
+                     meta_sha = zeroblob(32) WHERE dossier_code = ?1 AND kind = 'dossier'",
+                [code(1)],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    std::fs::remove_dir(&heads).unwrap();
+    // The signer will not vouch for the changed log: new work stops, and says why.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(2)).to_string()).await;
+        if status == 503 {
+            assert_eq!(body["error"]["code"], "evidence_unavailable", "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the changed log was accepted: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, ready) = api.get(OPERATOR_TOKEN, "/readyz").await;
+    assert_eq!(status, 503);
+    assert!(ready["problems"].to_string().contains("changed after it was signed"), "{ready}");
+    assert!(!heads.exists(), "no head was signed after the change");
+}

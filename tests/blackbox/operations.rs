@@ -322,7 +322,6 @@ async fn sighup_swaps_members_routes_and_limits_and_an_invalid_file_changes_noth
     let h49 = original.find("[[members]]\nid = \"portal-h49\"").expect("portal-h49's table");
     let next = h49 + original[h49 + 1..].find("[[members]]").unwrap() + 1;
     let mut text = format!("{}{}", &original[..h49], &original[next..]);
-    text = text.replace("max_body_bytes = 65536", "max_body_bytes = 1024");
     text = text.replacen(
         "[[members]]\nid = \"portal-h29\"\nrole = \"portal\"\n",
         "[[members]]\nid = \"portal-h29\"\nrole = \"portal\"\nlimits = { submit = { per_second = 0.01, burst = 1 } }\n",
@@ -333,6 +332,10 @@ async fn sighup_swaps_members_routes_and_limits_and_an_invalid_file_changes_noth
          [[routes]]\nprocedure = \"9.000001\"\nagency = \"dvcqg\"\n",
         gateway::auth::hash_token(NEW_TOKEN)
     ));
+    // With a server setting changed too, the reload is refused whole.
+    std::fs::write(&config, text.replace("max_body_bytes = 65536", "max_body_bytes = 1024")).unwrap();
+    sighup(&gw, &api, "error").await;
+    assert_eq!(api.submit(NEW_TOKEN, "application/json", json_dossier(&code(1)).to_string()).await.0, 401);
     std::fs::write(&config, &text).unwrap();
     sighup(&gw, &api, "ok").await;
     assert_eq!(api.submit(NEW_TOKEN, "application/json", json_dossier(&code(1)).to_string()).await.0, 202);
@@ -341,7 +344,7 @@ async fn sighup_swaps_members_routes_and_limits_and_an_invalid_file_changes_noth
     assert_eq!(status, 202, "the new route: {body}");
     let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(4)).to_string()).await;
     assert_eq!((status, body["error"]["code"].as_str()), (429, Some("rate_limited")), "the new limit: {body}");
-    // The body limit is a server setting: it needs a restart and stays as it was.
+    // The body limit never changed: the refused reload applied nothing.
     let mut big = json_dossier(&code(5));
     big["TaiLieuNop"] = (0..30)
         .map(|i| serde_json::json!({"TenTepDinhKem": format!("tep-{i}.pdf"), "DuongDanTaiTepTin": format!("https://dvc.example.vn/f/{i}")}))

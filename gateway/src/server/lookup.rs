@@ -18,12 +18,11 @@ use crate::error::ApiError;
 const ROUTE: &str = "/v1/agencies/{agency}/lookups/{name}";
 
 /// Whether the member may call `agency/name`.
-pub fn may_call(st: &AppState, member: &Member, agency: &str, name: &str) -> bool {
+pub fn may_call(member: &Member, agency: &str, name: &str) -> bool {
     if member.role == Role::Operator {
         return true;
     }
-    let Some(cfg) = st.config.members.iter().find(|m| m.id == member.id.as_str()) else { return false };
-    cfg.lookups.iter().any(|l| l == "*" || *l == format!("{agency}/*") || *l == format!("{agency}/{name}"))
+    member.lookups.iter().any(|l| l == "*" || *l == format!("{agency}/*") || *l == format!("{agency}/{name}"))
 }
 
 /// Handles a look-up.
@@ -64,7 +63,7 @@ async fn run(
     else {
         return (None, Err(unknown_agency()));
     };
-    if !may_call(st, member, agency, name) {
+    if !may_call(member, agency, name) {
         return (Some(agency_id), Err(ApiError::forbidden("this member may not call this look-up")));
     }
     if let Err(e) = st.limits.get().check(member.id.as_str(), crate::limits::Class::Lookup) {

@@ -16,7 +16,13 @@ const MIGRATIONS: &[(i64, &str, Option<Backfill>)] = &[
     (6, V6, None),
     (7, V7, None),
     (8, V8, None),
+    (9, V9, None),
 ];
+
+/// The oldest waiting delivery per agency, by when it was queued (a replay
+/// requeues an old id), for its age.
+const V9: &str = "CREATE INDEX deliveries_waiting_since ON deliveries (agency, created_at_ms) \
+                  WHERE state IN ('queued', 'retrying');";
 
 /// Each member's read position, for its feed lag; and an index of dead letters,
 /// for their gauge.

@@ -169,8 +169,8 @@ fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
             Op::AckFeed { member, seq, reply } => {
                 let r = in_savepoint(&tx, |c| {
                     c.prepare_cached(
-                        "INSERT INTO feed_heads (member, last_seq, read_seq) VALUES (?1, 0, ?2)
-                         ON CONFLICT (member) DO UPDATE SET read_seq = MAX(read_seq, excluded.read_seq)",
+                        "INSERT INTO feed_heads (member, last_seq, read_seq) VALUES (?1, 0, 0)
+                         ON CONFLICT (member) DO UPDATE SET read_seq = MAX(read_seq, MIN(?2, last_seq))",
                     )
                     .map_err(db)?
                     .execute(params![member, seq])
@@ -470,13 +470,12 @@ impl Store for SqliteStore {
 
     async fn pending(&self) -> Result<Vec<Pending>, StoreError> {
         self.read(|c| {
-            // COUNT and MIN(id) walk the partial index of pending deliveries only.
+            // Walks a partial index of pending deliveries only. `created_at_ms`, not the
+            // lowest id: a replay requeues an old id.
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT p.agency, p.n, d.created_at_ms FROM
-                         (SELECT agency, COUNT(*) AS n, MIN(id) AS first FROM deliveries
-                          WHERE state IN ('queued', 'retrying') GROUP BY agency) p
-                     JOIN deliveries d ON d.id = p.first ORDER BY p.agency",
+                    "SELECT agency, COUNT(*), MIN(created_at_ms) FROM deliveries
+                     WHERE state IN ('queued', 'retrying') GROUP BY agency ORDER BY agency",
                 )
                 .map_err(db)?;
             let rows = stmt

@@ -43,7 +43,8 @@ pub(super) fn append(
     let at_ns = to_ns(&chrono::Utc::now());
     let meta = meta.to_string();
     let meta_sha = sha256(meta.as_bytes());
-    let chain = audit::link(&prev, seq, at_ns, kind, dossier, digest, &meta_sha);
+    let entry = audit::Entry { seq, at_ns, kind, dossier, ref_id, digest, meta_sha: &meta_sha };
+    let chain = audit::link(&prev, &entry);
     c.prepare_cached(
         "INSERT INTO audit_log (seq, at_ns, kind, dossier_code, ref_id, digest, meta, meta_sha, chain)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -123,7 +124,7 @@ pub(super) fn heads(c: &Connection, after: i64, limit: usize) -> Result<Vec<Audi
 pub(super) fn records(c: &Connection, after: i64, limit: usize) -> Result<AuditPage, StoreError> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT a.seq, a.at_ns, a.kind, a.dossier_code, a.digest, a.meta, a.meta_sha, a.chain,
+            "SELECT a.seq, a.at_ns, a.kind, a.dossier_code, a.digest, a.meta, a.meta_sha, a.chain, a.ref_id,
                 CASE a.kind
                     WHEN 'dossier' THEN (SELECT NULLIF(body, x'') FROM dossiers WHERE code = a.dossier_code)
                     WHEN 'receipt' THEN (SELECT CAST(receipt AS BLOB) FROM dossiers WHERE code = a.dossier_code)
@@ -135,19 +136,31 @@ pub(super) fn records(c: &Connection, after: i64, limit: usize) -> Result<AuditP
              FROM audit_log a WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2",
         )
         .map_err(db)?;
-    type Raw = (i64, i64, String, String, Vec<u8>, Option<String>, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+    type Raw = (i64, i64, String, String, Vec<u8>, Option<String>, Vec<u8>, Vec<u8>, Option<i64>, Option<Vec<u8>>);
     let rows = stmt
         .query_map(params![after, limit as i64], |r| -> rusqlite::Result<Raw> {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
         })
         .map_err(db)?;
     rows.map(|row| {
-        let (seq, at_ns, kind, dossier, digest, meta, meta_sha, chain, content) = row.map_err(db)?;
+        let (seq, at_ns, kind, dossier, digest, meta, meta_sha, chain, ref_id, content) = row.map_err(db)?;
         let record = AuditRecord {
             seq,
             at_ns,
             kind,
             dossier,
+            ref_id,
             digest: hash32(digest, "a digest")?,
             meta,
             meta_sha: hash32(meta_sha, "a metadata hash")?,

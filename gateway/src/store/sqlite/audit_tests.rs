@@ -40,7 +40,7 @@ async fn sign_head(s: &SqliteStore, id: &SigningIdentity) {
 
 async fn verify(s: &SqliteStore, id: &SigningIdentity) -> Report {
     let check = pinned_check(vec![id.certificate().spki_sha256.clone()]);
-    audit::verify(s, check.as_ref(), Vec::new()).await.unwrap()
+    audit::verify(s, check.as_ref(), Vec::new(), i64::MIN).await.unwrap()
 }
 
 /// Two dossiers, a status event, a retry, a delivery, a refusal for good and
@@ -115,7 +115,12 @@ async fn retention_removes_bodies_and_metadata_and_the_chain_still_verifies() {
     sign_head(&s, &id).await;
     let later = Utc::now() + chrono::Duration::seconds(5);
     assert_eq!(s.prune_audit(Some(later), Some(later)).await.unwrap(), (2, 9));
-    let r = verify(&s, &id).await;
+    // Without the retention, bodies that are gone are a break...
+    let b = verify(&s, &id).await.broken.expect("a missing body is found");
+    assert!(b.reason.contains("missing"), "{}", b.reason);
+    // ... and with it, the chain still verifies.
+    let check = pinned_check(vec![id.certificate().spki_sha256.clone()]);
+    let r = audit::verify(&s, check.as_ref(), Vec::new(), crate::store::status::to_ns(&later)).await.unwrap();
     assert_eq!(r.broken, None, "{r:?}");
     assert_eq!((r.records, r.pruned_metadata, r.heads), (9, 9, 1));
     assert_eq!(r.contents, 6, "the bodies are gone; receipts, the event and attempts remain");
@@ -130,7 +135,8 @@ async fn retention_removes_bodies_and_metadata_and_the_chain_still_verifies() {
 async fn every_edit_of_the_stored_log_is_found_at_its_record() {
     let cases: &[(&str, &str, i64, &str)] = &[
         ("metadata", "UPDATE audit_log SET meta = replace(meta, 'portal-a', 'portal-x') WHERE seq = 3", 3, "metadata"),
-        ("digest", "UPDATE audit_log SET digest = zeroblob(32) WHERE seq = 9", 9, "chain hash"),
+        ("digest", "UPDATE audit_log SET digest = zeroblob(32) WHERE seq = 9", 9, "digest"),
+        ("receipt digest", "UPDATE audit_log SET digest = zeroblob(32) WHERE seq = 2", 2, "does not match its digest"),
         ("time", "UPDATE audit_log SET at_ns = at_ns + 1 WHERE seq = 2", 2, "chain hash"),
         (
             "body",
@@ -152,6 +158,10 @@ async fn every_edit_of_the_stored_log_is_found_at_its_record() {
             "stored attempt",
         ),
         ("deleted", "DELETE FROM audit_log WHERE seq = 4", 4, "missing"),
+        ("body emptied", "UPDATE dossiers SET body = x'' WHERE code = '000.00.31.H29-261122-0002'", 3, "missing"),
+        ("event gone", "UPDATE audit_log SET ref_id = NULL WHERE kind = 'status'", 5, "missing"),
+        ("event repointed", "UPDATE audit_log SET ref_id = ref_id + 1 WHERE kind = 'status'", 5, "missing"),
+        ("event deleted", "DELETE FROM status_events", 5, "missing"),
         ("truncated", "DELETE FROM audit_log WHERE seq = 9", 9, "removed"),
         ("head", "UPDATE audit_heads SET jws = replace(jws, substr(jws, -8, 4), 'AAAA')", 9, "signature"),
     ];
@@ -180,17 +190,20 @@ async fn a_rewritten_chain_does_not_match_its_signed_head() {
     sign_head(&s, &id).await;
     let c = rw(&d);
     c.execute("UPDATE audit_log SET meta = replace(meta, 'portal-a', 'portal-x') WHERE seq = 3", []).unwrap();
-    let rows: Vec<(i64, i64, String, String, Vec<u8>, String)> = c
-        .prepare("SELECT seq, at_ns, kind, dossier_code, digest, meta FROM audit_log ORDER BY seq")
+    type Row = (i64, i64, String, String, Option<i64>, Vec<u8>, String);
+    let rows: Vec<Row> = c
+        .prepare("SELECT seq, at_ns, kind, dossier_code, ref_id, digest, meta FROM audit_log ORDER BY seq")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
     let mut prev = [0; 32];
-    for (seq, at, kind, code, digest, meta) in rows {
+    for (seq, at, kind, code, ref_id, digest, meta) in rows {
         let meta_sha = audit::sha256(meta.as_bytes());
-        prev = audit::link(&prev, seq, at, &kind, &code, &digest, &meta_sha);
+        let entry =
+            audit::Entry { seq, at_ns: at, kind: &kind, dossier: &code, ref_id, digest: &digest, meta_sha: &meta_sha };
+        prev = audit::link(&prev, &entry);
         c.execute(
             "UPDATE audit_log SET meta_sha = ?1, chain = ?2 WHERE seq = ?3",
             params![&meta_sha[..], &prev[..], seq],

@@ -281,3 +281,23 @@ async fn dossiers_stored_before_the_status_columns_get_their_dates_from_their_ca
     let d = s.dossier(&dossier.code).await.unwrap().unwrap();
     assert_eq!(d.due_at, Some(dossier.due_at.to_utc()));
 }
+
+#[tokio::test]
+async fn a_read_position_never_passes_the_feeds_end_nor_moves_back() {
+    let (_d, s) = store();
+    s.submit(new_dossier(CODE, "portal-a", 1)).await.unwrap();
+    for (state, at) in [(2, "2026-11-22T09:00:00+07:00"), (4, "2026-11-22T10:00:00+07:00")] {
+        accepted(&s, ev(CODE, state, at)).await;
+    }
+    let lag = |g: crate::store::Gauges| g.feed_lag.into_iter().find(|(m, _)| m == "portal-a").map(|(_, l)| l);
+    assert_eq!(lag(s.gauges().await.unwrap()), Some(2));
+    s.ack_feed("portal-a", 1).await.unwrap();
+    assert_eq!(lag(s.gauges().await.unwrap()), Some(1));
+    // A cursor beyond the end (it is the client's) counts as the end, not further.
+    s.ack_feed("portal-a", 1_000).await.unwrap();
+    assert_eq!(lag(s.gauges().await.unwrap()), Some(0));
+    accepted(&s, ev(CODE, 9, "2026-11-22T11:00:00+07:00")).await;
+    assert_eq!(lag(s.gauges().await.unwrap()), Some(1), "a new event is still to read");
+    s.ack_feed("portal-a", 1).await.unwrap();
+    assert_eq!(lag(s.gauges().await.unwrap()), Some(1), "never moves back");
+}
