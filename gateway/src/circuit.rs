@@ -127,22 +127,36 @@ impl Breaker {
     /// refused for good), `false` when it failed in a way that may pass. Returns
     /// the start or the end of an outage, once each.
     pub fn record(&self, answered: bool, now: Instant) -> Option<Change> {
+        self.record_then(answered, now, |_| {})
+    }
+
+    /// [`Breaker::record`], calling `tell` with the change while the circuit is
+    /// still locked, so that changes reach `tell` in the order they happened.
+    pub fn record_then(&self, answered: bool, now: Instant, tell: impl FnOnce(Change)) -> Option<Change> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if answered {
+        let change = if answered {
             inner.failures = 0;
             self.set(&mut inner, State::Closed);
-            return inner.down_since.take().map(|since| Change::Recovered(now.saturating_duration_since(since)));
-        }
-        inner.failures = inner.failures.saturating_add(1);
-        let reopen = matches!(inner.state, State::HalfOpen(_));
-        if reopen || inner.failures >= self.config.failure_threshold {
-            self.set(&mut inner, State::Open(now + self.config.open_for));
-            if inner.down_since.is_none() {
-                inner.down_since = Some(now);
-                return Some(Change::Opened);
+            inner.down_since.take().map(|since| Change::Recovered(now.saturating_duration_since(since)))
+        } else {
+            inner.failures = inner.failures.saturating_add(1);
+            let reopen = matches!(inner.state, State::HalfOpen(_));
+            if reopen || inner.failures >= self.config.failure_threshold {
+                self.set(&mut inner, State::Open(now + self.config.open_for));
+                if inner.down_since.is_none() {
+                    inner.down_since = Some(now);
+                    Some(Change::Opened)
+                } else {
+                    None
+                }
+            } else {
+                None
             }
+        };
+        if let Some(c) = change {
+            tell(c);
         }
-        None
+        change
     }
 
     /// The state now.
@@ -177,6 +191,31 @@ mod tests {
         assert_eq!(b.state(), State::Closed);
         assert_eq!(b.allowance(t0 + Duration::from_secs(11)), Allowance::Any);
         assert_eq!(b.record(true, t0 + Duration::from_secs(12)), None, "told once");
+    }
+
+    #[test]
+    fn changes_are_told_in_order_across_threads() {
+        let b = std::sync::Arc::new(breaker());
+        let told = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let t0 = Instant::now();
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let (b, told) = (b.clone(), told.clone());
+                s.spawn(move || {
+                    let answered = i % 2 == 0;
+                    for _ in 0..200 {
+                        b.record_then(answered, t0, |c| told.lock().unwrap().push(c));
+                    }
+                });
+            }
+        });
+        let told = told.lock().unwrap();
+        assert!(!told.is_empty());
+        // Told under the circuit's lock: outages open and recover alternately.
+        for (i, c) in told.iter().enumerate() {
+            let want_open = i % 2 == 0;
+            assert_eq!(matches!(c, Change::Opened), want_open, "change {i} of {told:?}");
+        }
     }
 
     #[test]

@@ -104,6 +104,17 @@ impl DeliveryWorker {
             self.metrics.circuit_state.with_label_values(&[agency.as_str()]),
             self.metrics.circuit_transitions.clone(),
         ));
+        // The outage's start and end are told to the waiting senders by one task,
+        // in the order the circuit changed.
+        let (outages, mut changes) = tokio::sync::mpsc::unbounded_channel();
+        {
+            let (w, agency) = (self.clone(), agency.clone());
+            tokio::spawn(async move {
+                while let Some(change) = changes.recv().await {
+                    w.tell_outage(&agency, change).await;
+                }
+            });
+        }
         loop {
             // An open circuit sends nothing until it is time for one probe.
             let claim_max = match breaker.allowance(Instant::now()) {
@@ -170,15 +181,15 @@ impl DeliveryWorker {
             }
             for (job, held) in jobs.into_iter().zip(slots.drain(..)) {
                 let w = self.clone();
-                let (in_flight, breaker, agency_id) = (in_flight.clone(), breaker.clone(), agency.clone());
+                let (in_flight, breaker, outages) = (in_flight.clone(), breaker.clone(), outages.clone());
                 let span = tracing::info_span!("delivery", dossier = %job.dossier_code, agency = %job.agency, correlation_id = %job.correlation_id);
                 tokio::spawn(
                     async move {
                         in_flight.inc();
                         if let Some(answered) = w.deliver(job).await {
-                            if let Some(change) = breaker.record(answered, Instant::now()) {
-                                w.tell_outage(&agency_id, change).await;
-                            }
+                            breaker.record_then(answered, Instant::now(), |c| {
+                                let _ = outages.send(c);
+                            });
                         }
                         in_flight.dec();
                         drop(held);
