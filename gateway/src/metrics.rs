@@ -209,8 +209,12 @@ impl Metrics {
             "Entries in each member's feed after the last position it read from",
             &["member"],
         );
-        let ready = IntGauge::new("lienthong_ready", "1 when the gateway is ready (as /readyz)").expect("valid metric");
-        registry.register(Box::new(ready.clone())).expect("metric registered once");
+        let single_gauge = |name: &str, help: &str| {
+            let g = IntGauge::new(name, help).expect("valid metric definition");
+            registry.register(Box::new(g.clone())).expect("metric registered once");
+            g
+        };
+        let ready = single_gauge("lienthong_ready", "1 when the gateway is ready (as /readyz)");
         let config_reloads = counter(
             "lienthong_config_reloads_total",
             "Configuration reloads (SIGHUP) by result (ok or error)",
@@ -222,9 +226,7 @@ impl Metrics {
             &["outcome"],
         );
         let audit_unsigned =
-            IntGauge::new("lienthong_audit_unsigned_records", "Message-log records written since the last signed head")
-                .expect("valid metric definition");
-        registry.register(Box::new(audit_unsigned.clone())).expect("metric registered once");
+            single_gauge("lienthong_audit_unsigned_records", "Message-log records written since the last signed head");
         let build_info = gauge("lienthong_build_info", "Build information", &["version"]);
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         Self {

@@ -26,6 +26,14 @@ pub(crate) fn audit_options(dir: &Path, audit_extra: &str) -> (Options, PathBuf)
     (Options { extra, ..Options::default() }, heads)
 }
 
+/// A gateway with [`audit_options`] in `dir`: the process, its client, and its heads file.
+async fn signing_gateway(dir: &Path, sim: &adapters::dvcqg::DvcqgSimulator) -> (GatewayProcess, Api, PathBuf) {
+    let (opts, heads) = audit_options(dir, "");
+    let gw = GatewayProcess::start(&write_config(dir, &sim.url(), &opts)).await;
+    let api = Api::new(&gw.url);
+    (gw, api, heads)
+}
+
 /// `lienthong audit verify`: whether it passed, and what it printed.
 pub(crate) fn audit_verify(config: &Path, heads: Option<&Path>) -> (bool, String) {
     let mut cmd = Command::new(bin());
@@ -123,10 +131,7 @@ async fn the_log_proves_what_passed_and_an_edit_of_the_database_is_found_at_its_
 async fn a_gateway_that_cannot_sign_its_log_refuses_new_work_and_resumes_when_it_can() {
     let sim = simulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let (opts, heads) = audit_options(dir.path(), "");
-    let config = write_config(dir.path(), &sim.url(), &opts);
-    let gw = GatewayProcess::start(&config).await;
-    let api = Api::new(&gw.url);
+    let (gw, api, heads) = signing_gateway(dir.path(), &sim).await;
     let code = |i: u32| format!("000.00.31.H29-261125-{i:04}");
     let (status, body) = api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(0)).to_string()).await;
     assert_eq!(status, 202, "{body}");
@@ -178,7 +183,7 @@ async fn a_gateway_that_cannot_sign_its_log_refuses_new_work_and_resumes_when_it
     let (status, _) = api.get(OPERATOR_TOKEN, "/readyz").await;
     assert_eq!(status, 200);
     wait_signed(&api).await;
-    let (ok, out) = audit_verify(&config, Some(&heads));
+    let (ok, out) = audit_verify(&gw.config, Some(&heads));
     assert!(ok, "{out}");
 }
 
@@ -246,10 +251,7 @@ fn audit_sha(bytes: &[u8]) -> String {
 async fn records_changed_before_they_are_signed_are_never_signed_and_new_work_stops() {
     let sim = simulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let (opts, heads) = audit_options(dir.path(), "");
-    let config = write_config(dir.path(), &sim.url(), &opts);
-    let gw = GatewayProcess::start(&config).await;
-    let api = Api::new(&gw.url);
+    let (gw, api, heads) = signing_gateway(dir.path(), &sim).await;
     let code = |i: u32| format!("000.00.31.H29-261202-{i:04}");
     assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(0)).to_string()).await.0, 202);
     wait_signed(&api).await;
