@@ -175,6 +175,26 @@ CREATE TABLE feed_entries (
 CREATE INDEX feed_entries_by_age ON feed_entries (recorded_at_ms);
 "#;
 
+/// The versions this build knows, in order.
+pub(crate) fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|(v, _, _)| *v).collect()
+}
+
+/// The versions a database has applied (none for a new file).
+pub(crate) fn applied_versions(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
 /// Dossiers stored before version 2 get their received and due instants from
 /// their canonical form.
 fn backfill_dossier_dates(conn: &Connection) -> rusqlite::Result<()> {
@@ -212,6 +232,13 @@ fn apply_each(conn: &mut Connection, last: i64) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)",
     )?;
+    let known = known_versions();
+    if let Some(v) = applied_versions(conn)?.into_iter().find(|v| !known.contains(v)) {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+            Some(format!("the database is at schema version {v}, which this build does not know: upgrade the gateway")),
+        ));
+    }
     for (version, sql, backfill) in MIGRATIONS.iter().filter(|(v, _, _)| *v <= last) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: bool =

@@ -9,44 +9,22 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use schemas::{AgencyId, MaHoSo};
-use tokio::sync::oneshot;
-
+use super::batch::{self, Op, Reply};
 use super::status::to_ns;
 use super::{
     migrations, AttemptResult, AuditHead, AuditPage, DeadLetter, DeliveryCount, DeliveryJob, DeliveryState,
     DossierParties, FeedPage, Gauges, NewDossier, NewStatus, Pending, Receipt, StatsRow, StatsWindow, StatusOutcome,
     Store, StoreError, StoredDossier, SubmitOutcome,
 };
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use schemas::{AgencyId, MaHoSo};
 
 mod audit;
 mod dead;
 mod read;
 mod status;
-
-/// Most changes grouped into one commit.
-const MAX_BATCH: usize = 256;
-
-type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
-
-/// Sends one change's reply once the commit's outcome is known.
-type Finish = Box<dyn FnOnce(Result<(), String>)>;
-
-enum Op {
-    Submit(Box<NewDossier>, Reply<SubmitOutcome>),
-    Claim { now: DateTime<Utc>, limit: usize, lease: Duration, agency: Option<String>, reply: Reply<Vec<DeliveryJob>> },
-    Record { id: i64, result: AttemptResult, reply: Reply<Option<String>> },
-    Status(Box<NewStatus>, Reply<StatusOutcome>),
-    Prune { before_ms: i64, reply: Reply<u64> },
-    Replay { id: i64, reply: Reply<Option<DeadLetter>> },
-    AddHead(AuditHead, Reply<()>),
-    NotifyAgency { agency: String, notice: serde_json::Value, reply: Reply<Vec<String>> },
-    AckFeed { member: String, seq: i64, reply: Reply<()> },
-    PruneAudit { bodies_before_ms: Option<i64>, meta_before_ns: Option<i64>, reply: Reply<(u64, u64)> },
-}
 
 /// The embedded store.
 pub struct SqliteStore {
@@ -61,7 +39,19 @@ fn db(e: rusqlite::Error) -> StoreError {
 fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Changing the journal mode does not wait on the busy handler: a process
+    // opening the file while another migrates it retries for the busy timeout.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            r => break r?,
+        }
+    }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
@@ -100,9 +90,7 @@ impl SqliteStore {
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.writer.send(make(tx)).map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        batch::call(&self.writer, make).await
     }
 
     async fn read<T: Send + 'static>(
@@ -120,14 +108,7 @@ impl SqliteStore {
 }
 
 fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = batch::next_batch(&rx) {
         run_batch(&mut conn, batch);
     }
 }
@@ -137,65 +118,68 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
 fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return fail_all(batch, &e.to_string()),
+        Err(e) => return batch::fail_all(batch, &e.to_string()),
     };
-    let mut done: Vec<Finish> = Vec::with_capacity(batch.len());
-    for op in batch {
-        match op {
-            Op::Submit(d, reply) => {
-                let r = in_savepoint(&tx, |c| submit(c, &d));
-                done.push(finish(r, reply));
-            }
-            Op::Claim { now, limit, lease, agency, reply } => {
-                let r = in_savepoint(&tx, |c| claim(c, now, limit, lease, agency.as_deref()));
-                done.push(finish(r, reply));
-            }
-            Op::Record { id, result, reply } => {
-                let r = in_savepoint(&tx, |c| record(c, id, &result));
-                done.push(finish(r, reply));
-            }
-            Op::Status(s, reply) => {
-                let r = in_savepoint(&tx, |c| status::record(c, &s));
-                done.push(finish(r, reply));
-            }
-            Op::Prune { before_ms, reply } => {
-                let r = in_savepoint(&tx, |c| status::prune(c, before_ms));
-                done.push(finish(r, reply));
-            }
-            Op::Replay { id, reply } => {
-                let r = in_savepoint(&tx, |c| dead::replay(c, id));
-                done.push(finish(r, reply));
-            }
-            Op::AckFeed { member, seq, reply } => {
-                let r = in_savepoint(&tx, |c| {
-                    c.prepare_cached(
-                        "INSERT INTO feed_heads (member, last_seq, read_seq) VALUES (?1, 0, 0)
-                         ON CONFLICT (member) DO UPDATE SET read_seq = MAX(read_seq, MIN(?2, last_seq))",
-                    )
-                    .map_err(db)?
-                    .execute(params![member, seq])
-                    .map_err(db)
-                    .map(drop)
-                });
-                done.push(finish(r, reply));
-            }
-            Op::NotifyAgency { agency, notice, reply } => {
-                let r = in_savepoint(&tx, |c| status::notify_agency(c, &agency, &notice));
-                done.push(finish(r, reply));
-            }
-            Op::AddHead(head, reply) => {
-                let r = in_savepoint(&tx, |c| audit::add_head(c, &head));
-                done.push(finish(r, reply));
-            }
-            Op::PruneAudit { bodies_before_ms, meta_before_ns, reply } => {
-                let r = in_savepoint(&tx, |c| audit::prune(c, bodies_before_ms, meta_before_ns));
-                done.push(finish(r, reply));
-            }
-        }
-    }
+    let mut changes = Changes(&tx);
+    let done: Vec<_> = batch.into_iter().map(|op| batch::apply(&mut changes, op)).collect();
     let committed = tx.commit().map_err(|e| e.to_string());
     for f in done {
         f(committed.clone());
+    }
+}
+
+/// The changes, each in its savepoint of the batch's transaction.
+struct Changes<'a>(&'a rusqlite::Transaction<'a>);
+
+impl batch::Changes for Changes<'_> {
+    fn submit(&mut self, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
+        in_savepoint(self.0, |c| submit(c, d))
+    }
+    fn claim(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+        agency: Option<&str>,
+    ) -> Result<Vec<DeliveryJob>, StoreError> {
+        in_savepoint(self.0, |c| claim(c, now, limit, lease, agency))
+    }
+    fn record(&mut self, id: i64, result: &AttemptResult) -> Result<Option<String>, StoreError> {
+        in_savepoint(self.0, |c| record(c, id, result))
+    }
+    fn status(&mut self, s: &NewStatus) -> Result<StatusOutcome, StoreError> {
+        in_savepoint(self.0, |c| status::record(c, s))
+    }
+    fn prune_feeds(&mut self, before_ms: i64) -> Result<u64, StoreError> {
+        in_savepoint(self.0, |c| status::prune(c, before_ms))
+    }
+    fn replay(&mut self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
+        in_savepoint(self.0, |c| dead::replay(c, id))
+    }
+    fn add_head(&mut self, head: &AuditHead) -> Result<(), StoreError> {
+        in_savepoint(self.0, |c| audit::add_head(c, head))
+    }
+    fn notify_agency(&mut self, agency: &str, notice: &serde_json::Value) -> Result<Vec<String>, StoreError> {
+        in_savepoint(self.0, |c| status::notify_agency(c, agency, notice))
+    }
+    fn ack_feed(&mut self, member: &str, seq: i64) -> Result<(), StoreError> {
+        in_savepoint(self.0, |c| {
+            c.prepare_cached(
+                "INSERT INTO feed_heads (member, last_seq, read_seq) VALUES (?1, 0, 0)
+                 ON CONFLICT (member) DO UPDATE SET read_seq = MAX(read_seq, MIN(?2, last_seq))",
+            )
+            .map_err(db)?
+            .execute(params![member, seq])
+            .map_err(db)
+            .map(drop)
+        })
+    }
+    fn prune_audit(
+        &mut self,
+        bodies_before_ms: Option<i64>,
+        meta_before_ns: Option<i64>,
+    ) -> Result<(u64, u64), StoreError> {
+        in_savepoint(self.0, |c| audit::prune(c, bodies_before_ms, meta_before_ns))
     }
 }
 
@@ -209,34 +193,6 @@ fn in_savepoint<T>(
     let end = if r.is_ok() { "RELEASE op" } else { "ROLLBACK TO op; RELEASE op" };
     tx.execute_batch(end).map_err(db)?;
     r
-}
-
-fn finish<T: Send + 'static>(r: Result<T, StoreError>, reply: Reply<T>) -> Finish {
-    Box::new(move |committed| {
-        let out = match committed {
-            Ok(()) => r,
-            Err(e) => Err(StoreError::Database(format!("commit failed: {e}"))),
-        };
-        let _ = reply.send(out);
-    })
-}
-
-fn fail_all(batch: Vec<Op>, msg: &str) {
-    let e = || StoreError::Database(msg.to_owned());
-    for op in batch {
-        match op {
-            Op::Submit(_, r) => drop(r.send(Err(e()))),
-            Op::Claim { reply, .. } => drop(reply.send(Err(e()))),
-            Op::Record { reply, .. } => drop(reply.send(Err(e()))),
-            Op::Status(_, r) => drop(r.send(Err(e()))),
-            Op::Prune { reply, .. } => drop(reply.send(Err(e()))),
-            Op::Replay { reply, .. } => drop(reply.send(Err(e()))),
-            Op::AddHead(_, r) => drop(r.send(Err(e()))),
-            Op::NotifyAgency { reply, .. } => drop(reply.send(Err(e()))),
-            Op::AckFeed { reply, .. } => drop(reply.send(Err(e()))),
-            Op::PruneAudit { reply, .. } => drop(reply.send(Err(e()))),
-        }
-    }
 }
 
 fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
@@ -296,16 +252,7 @@ fn log_acceptance(c: &Connection, d: &NewDossier, receipt: &str) -> Result<(), S
         .ok()
         .and_then(|v| <[u8; 32]>::try_from(v).ok())
         .ok_or_else(|| StoreError::Corrupt("the receipt's body_sha256 is not a SHA-256".into()))?;
-    let signer = d.receipt.signed_by.as_ref().map(|s| {
-        serde_json::json!({"subject": s.subject, "cert_sha256": s.cert_sha256, "algorithm": s.algorithm, "format": s.format})
-    });
-    let also_to: Vec<&str> = d.also_to.iter().map(|a| a.as_str()).collect();
-    let meta = serde_json::json!({
-        "sender": d.sender.as_str(), "agency": d.agency.as_str(), "also_to": also_to,
-        "procedure": d.procedure_code, "media_type": d.media_type, "receipt_id": d.receipt.receipt_id,
-        "correlation_id": d.correlation_id, "content_sha256": hex::encode(d.content_hash),
-        "body_kept": !d.body.is_empty(), "signed_by": signer,
-    });
+    let meta = super::acceptance_meta(d);
     let code = d.code.as_str();
     audit::append(c, crate::audit::kind::DOSSIER, code, None, &body_sha, &meta)?;
     let meta = serde_json::json!({"receipt_id": d.receipt.receipt_id, "accepted_at": d.receipt.accepted_at});
@@ -403,13 +350,7 @@ fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<Option<Stri
     if n == 0 {
         return Err(StoreError::Corrupt(format!("delivery {id} is not pending")));
     }
-    let detail = match result {
-        AttemptResult::Delivered { agency_ref } => serde_json::json!({"agency_ref": agency_ref}),
-        AttemptResult::Retry { error, next_attempt_at } => {
-            serde_json::json!({"error": error, "next_attempt_at": next_attempt_at.to_rfc3339()})
-        }
-        AttemptResult::Failed { error, gave_up } => serde_json::json!({"error": error, "gave_up": gave_up}),
-    };
+    let detail = super::attempt_detail(result);
     audit::attempt(c, id, state, &detail)?;
     match result {
         AttemptResult::Failed { error, .. } => status::notify_failure(c, id, error, now),

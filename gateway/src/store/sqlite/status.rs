@@ -145,11 +145,7 @@ pub(super) fn record(c: &Connection, s: &NewStatus) -> Result<StatusOutcome, Sto
         .execute(params![code, agency.as_str(), format!("status-{event_id}:{agency}"), now, event_id])
         .map_err(db)?;
     }
-    let meta = serde_json::json!({
-        "event_id": event_id, "status": s.event.status.code(), "at": s.event.at.to_rfc3339(),
-        "reported_by": s.reported_by, "recipients": recipients, "sync_to": s.sync_to.as_ref().map(|a| a.as_str()),
-        "correlation_id": s.correlation_id,
-    });
+    let meta = crate::store::status_meta(s, event_id, &recipients);
     super::audit::append(
         c,
         crate::audit::kind::STATUS,
@@ -374,15 +370,7 @@ pub(crate) fn notify_failure(c: &Connection, id: i64, error: &str, now: i64) -> 
         .optional()
         .map_err(db)?;
     let Some((code, agency, sender, event_id)) = row else { return Ok(None) };
-    let body = serde_json::json!({
-        "kind": "delivery_failed",
-        "dossier": code,
-        "agency": agency,
-        "delivery_id": id,
-        "event_id": event_id,
-        "error": error,
-    })
-    .to_string();
+    let body = crate::store::failure_notice(&code, &agency, id, event_id, error);
     let notice: i64 = c
         .prepare_cached("INSERT INTO notices (dossier_code, body, recorded_at_ms) VALUES (?1, ?2, ?3) RETURNING id")
         .map_err(db)?
