@@ -132,10 +132,23 @@ pub fn build_adapters(config: &Config) -> Result<Adapters, StartError> {
     Ok(adapters)
 }
 
+/// Opens the configured store: PostgreSQL when `store.url` (or `url_file`) is
+/// set, else the embedded SQLite file; migrations are applied.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    if config.store.is_postgres() {
+        Ok(Arc::new(crate::store::PostgresStore::open_async(&config.store).await?))
+    } else {
+        let path = config.database_path();
+        let store =
+            tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await.map_err(|_| StoreError::Closed)?;
+        Ok(Arc::new(store?))
+    }
+}
+
 impl Gateway {
     /// Opens the store, binds the listener and starts serving and delivering.
     pub async fn start(config: Config) -> Result<Gateway, StartError> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_path())?);
+        let store = open_store(&config).await?;
         Self::start_with_store(config, store).await
     }
 
@@ -169,6 +182,7 @@ impl Gateway {
         initialise_series(&metrics, &config, &adapters);
         let wake = Arc::new(Notify::new());
         let hub = Arc::new(crate::feed::FeedHub::default());
+        store.listen_feeds(hub.clone());
         let desk = Arc::new(StatusDesk::new(&config, store.clone(), hub, wake.clone(), metrics.clone()));
         let backlog = Arc::new(crate::limits::Backlog::new(&config));
         let state = Arc::new(AppState {
@@ -231,7 +245,7 @@ impl Gateway {
         let worker = DeliveryWorker {
             store,
             adapters,
-            config: config.delivery.clone(),
+            config: config.delivery.shared_by(config.store.replicas),
             metrics,
             wake,
             signer: signatures,

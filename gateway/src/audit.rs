@@ -758,12 +758,16 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<bool> {
     };
     let retention = chrono::Duration::from_std(config.audit.body_retention).unwrap_or(chrono::Duration::MAX);
     let bodies_before_ns = crate::store::status::to_ns(&(chrono::Utc::now() - retention));
-    let path = config.database_path();
-    anyhow::ensure!(path.exists(), "{}: no such database", path.display());
-    let store = crate::store::SqliteStore::open_read_only(&path)?;
+    let store: Box<dyn Store> = if config.store.is_postgres() {
+        Box::new(crate::store::PostgresStore::open_read_only(&config.store).await?)
+    } else {
+        let path = config.database_path();
+        anyhow::ensure!(path.exists(), "{}: no such database", path.display());
+        Box::new(crate::store::SqliteStore::open_read_only(&path)?)
+    };
     let signing = !pins.is_empty();
     let check = pinned_check(pins);
-    let r = verify(&store, check.as_ref(), extra, bodies_before_ns).await?;
+    let r = verify(store.as_ref(), check.as_ref(), extra, bodies_before_ns).await?;
     println!(
         "message log: {} records ({} contents checked against their digests, {} with metadata past retention); \
          {} signed heads, signed up to record {} ({} records not signed yet)",

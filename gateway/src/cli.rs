@@ -35,6 +35,18 @@ enum Command {
         #[command(subcommand)]
         command: crate::audit::AuditCommand,
     },
+    /// Apply the store's pending schema migrations and report the schema (safe
+    /// while replicas run: migrations take the store's migration lock).
+    Migrate {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Operate on the configured store.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Check a configuration file and report every error with its location.
     CheckConfig {
         /// The configuration file.
@@ -69,6 +81,57 @@ enum Command {
         #[arg(long, env = "LIENTHONG_SIM_PASSWORD", default_value = "lienthong-dev")]
         password: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Connect to the store and report its schema without changing anything (exit
+    /// code 1 when this build cannot serve it as it is).
+    Check {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+}
+
+fn print_schema(r: &crate::store::SchemaReport) {
+    let list = |v: &[i64]| if v.is_empty() { "none".to_owned() } else { format!("{v:?}") };
+    println!("database: {}", r.database);
+    println!("encrypted connection: {}", if r.tls { "yes" } else { "no" });
+    println!(
+        "migrations applied: {}; pending: {}; unknown to this build: {}",
+        list(&r.applied),
+        list(&r.pending),
+        list(&r.unknown)
+    );
+    if !r.unknown.is_empty() {
+        println!("NOT SERVABLE: a newer build migrated this database; upgrade the gateway");
+    } else if !r.pending.is_empty() {
+        println!("pending migrations: run `lienthong migrate` (gateways apply them at start too)");
+    } else {
+        println!("ok: the schema is current");
+    }
+}
+
+fn store_command(config: &std::path::Path, migrate: bool) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
+    let report = if config.store.is_postgres() {
+        if migrate {
+            let (done, report) = crate::store::postgres::migrate(&config.store)?;
+            println!("applied now: {}", if done.is_empty() { "nothing".to_owned() } else { format!("{done:?}") });
+            report
+        } else {
+            crate::store::postgres::check(&config.store)?
+        }
+    } else {
+        let path = config.database_path();
+        if migrate {
+            drop(crate::store::SqliteStore::open(&path)?);
+        }
+        crate::store::sqlite_check(&path)?
+    };
+    print_schema(&report);
+    Ok(if report.is_current() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Sets up logging to standard error.
@@ -158,6 +221,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(args) => crate::sigtool::verify(args),
+        Command::Migrate { config } => store_command(&config, true),
+        Command::Store { command: StoreCommand::Check { config } } => store_command(&config, false),
         Command::DeadLetters(args) => {
             runtime()?.block_on(crate::deadletters::run(args))?;
             Ok(ExitCode::SUCCESS)

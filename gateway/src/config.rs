@@ -14,6 +14,9 @@ mod signatures;
 mod status;
 mod tls;
 
+#[cfg(test)]
+mod store_tests;
+
 use adapters::dvcqg::DvcqgConfig;
 pub use limits::{Rate, RateLimits};
 use schemas::{AgencyId, MemberId};
@@ -125,11 +128,63 @@ pub struct StoreConfig {
     /// Directory of the embedded SQLite store (`lienthong.db` inside it), relative
     /// to the working directory. Created if missing.
     pub data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://user@host:5432/db?sslmode=require`): the
+    /// store of several replicas. Unset: the embedded SQLite store in `data_dir`.
+    pub url: Option<String>,
+    /// A file holding the PostgreSQL URL instead (a mounted secret, since the URL
+    /// may carry a password).
+    pub url_file: Option<PathBuf>,
+    /// PEM certificates trusted for the database server's certificate; unset: the
+    /// system's roots. TLS is used as the URL's `sslmode` says (`require`: always).
+    pub ca_file: Option<PathBuf>,
+    /// Allow a connection to a database on another machine that may not be
+    /// encrypted (`sslmode` other than `require`): only for a network of its own.
+    pub allow_plaintext: bool,
+    /// Reader connections per replica (the writer has one more).
+    pub pool_size: usize,
+    /// How long connecting to PostgreSQL may take.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// How many gateway replicas share this store, at most. Rate limits are kept
+    /// in each replica's memory, so each enforces its share: every member's limits
+    /// and every agency's delivery rate and concurrency are divided by this. All
+    /// replicas together then never exceed a configured limit; while fewer run,
+    /// or a balancer sends a member to fewer, the member gets less than its limit.
+    pub replicas: u32,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("data") }
+        Self {
+            data_dir: PathBuf::from("data"),
+            url: None,
+            url_file: None,
+            ca_file: None,
+            allow_plaintext: false,
+            pool_size: 4,
+            connect_timeout: Duration::from_secs(10),
+            replicas: 1,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// The PostgreSQL URL, from `url` or the file `url_file`; `None` for the
+    /// embedded store.
+    pub fn postgres_url(&self) -> Result<Option<String>, String> {
+        match (&self.url, &self.url_file) {
+            (Some(url), None) => Ok(Some(url.clone())),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|s| Some(s.trim().to_owned()))
+                .map_err(|e| format!("store.url_file {}: {e}", path.display())),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err("store: give url or url_file, not both".into()),
+        }
+    }
+
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.url.is_some() || self.url_file.is_some()
     }
 }
 
@@ -172,6 +227,31 @@ pub struct DeliveryConfig {
     /// (operators can replay it).
     #[serde(with = "humantime_serde")]
     pub give_up_after: Duration,
+    /// How long a claimed delivery stays with the replica that claimed it: another
+    /// replica takes it over only after this (a killed replica's claims wait out
+    /// their lease). Must exceed `request_timeout`. Unset: four request timeouts
+    /// and 30 s.
+    #[serde(default, with = "humantime_serde")]
+    pub lease: Option<Duration>,
+}
+
+impl DeliveryConfig {
+    /// This replica's share of every agency's delivery rate and concurrency, when
+    /// `replicas` gateways deliver from one store.
+    pub fn shared_by(&self, replicas: u32) -> DeliveryConfig {
+        let n = replicas.max(1);
+        let mut shared = self.clone();
+        for a in shared.agencies.values_mut() {
+            a.rate = a.rate.map(|r| r.shared_by(n));
+            a.max_concurrent = a.max_concurrent.map(|c| c.div_ceil(n as usize).max(1));
+        }
+        shared
+    }
+
+    /// The lease of a claim (see [`DeliveryConfig::lease`]).
+    pub fn lease(&self) -> Duration {
+        self.lease.unwrap_or(self.request_timeout * 4 + Duration::from_secs(30))
+    }
 }
 
 /// When an agency's circuit opens, and for how long.
@@ -235,6 +315,7 @@ impl Default for DeliveryConfig {
             agencies: BTreeMap::new(),
             circuit: CircuitConfig::default(),
             give_up_after: Duration::from_secs(72 * 3600),
+            lease: None,
         }
     }
 }
@@ -460,6 +541,39 @@ impl Config {
         }
         if s.request_deadline.is_zero() {
             push("server.request_deadline".into(), "must be greater than 0".into());
+        }
+        if let Some(url) = &self.store.url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                push("store.url".into(), "must be a postgres:// or postgresql:// URL".into());
+            } else {
+                match url.parse::<postgres::Config>() {
+                    Err(e) => push("store.url".into(), e.to_string()),
+                    Ok(pg) => {
+                        if let Some(problem) =
+                            crate::store::postgres::plaintext_problem(&pg, self.store.allow_plaintext)
+                        {
+                            push("store.url".into(), problem);
+                        }
+                    }
+                }
+            }
+            if self.store.url_file.is_some() {
+                push("store.url_file".into(), "give store.url or store.url_file, not both".into());
+            }
+        }
+        if self.store.replicas == 0 {
+            push("store.replicas".into(), "must be at least 1".into());
+        }
+        if self.store.replicas > 1 && !self.store.is_postgres() {
+            push("store.replicas".into(), "several replicas need a shared store: set store.url (PostgreSQL)".into());
+        }
+        if self.store.pool_size == 0 {
+            push("store.pool_size".into(), "must be greater than 0".into());
+        }
+        if let Some(lease) = self.delivery.lease {
+            if lease <= self.delivery.request_timeout {
+                push("delivery.lease".into(), "must be longer than delivery.request_timeout".into());
+            }
         }
         if self.delivery.concurrency == 0 {
             push("delivery.concurrency".into(), "must be greater than 0".into());

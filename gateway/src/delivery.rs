@@ -96,7 +96,7 @@ impl DeliveryWorker {
         let rate = limits.rate.as_ref().and_then(crate::limits::quota).map(RateLimiter::direct);
         // A claim must outlive the slowest attempt (a login plus a resend each
         // bounded by the request timeout), or another claim could send it again.
-        let lease = self.config.request_timeout * 4 + Duration::from_secs(30);
+        let lease = self.config.lease();
         let in_flight = self.metrics.deliveries_in_flight.with_label_values(&[agency.as_str()]);
         let breaker = Arc::new(crate::circuit::Breaker::new(
             agency.as_str(),

@@ -100,13 +100,18 @@ impl FeedHub {
         }
     }
 
-    /// Wakes every long-poll for good: the gateway is shutting down.
-    pub fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+    /// Tells every waiting long-poll to read again (wake-ups may have been missed).
+    pub fn wake_all(&self) {
         let map = self.members.lock().unwrap_or_else(|p| p.into_inner());
         for tx in map.values() {
             tx.send_modify(|v| *v = v.wrapping_add(1));
         }
+    }
+
+    /// Wakes every long-poll for good: the gateway is shutting down.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.wake_all();
     }
 
     /// Whether [`FeedHub::close`] was called.

@@ -78,10 +78,15 @@ pub struct MemberLimits {
 }
 
 impl MemberLimits {
-    /// The buckets of every configured member: its own limits, else `[limits]`.
+    /// The buckets of every configured member: its own limits, else `[limits]`;
+    /// this replica's share of them when `store.replicas` gateways share the store.
     pub fn new(config: &Config, metrics: Metrics) -> Self {
-        let by_member =
-            config.members.iter().map(|m| (m.id.clone(), Buckets::of(&m.limits.or(&config.limits)))).collect();
+        let replicas = config.store.replicas;
+        let by_member = config
+            .members
+            .iter()
+            .map(|m| (m.id.clone(), Buckets::of(&m.limits.or(&config.limits).shared_by(replicas))))
+            .collect();
         Self { by_member, clock: DefaultClock::default(), metrics }
     }
 

@@ -4,7 +4,9 @@
 //! The embedded default is SQLite ([`SqliteStore`]). Every method that changes
 //! state is durable when it returns.
 
+mod batch;
 mod migrations;
+pub mod postgres;
 mod sqlite;
 pub mod status;
 
@@ -15,7 +17,54 @@ use chrono::{DateTime, Utc};
 use schemas::{AgencyId, MaHoSo, MemberId};
 use serde::{Deserialize, Serialize};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// What a database holds of the schema (`lienthong store check`, `lienthong migrate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaReport {
+    /// The database: a file path, or the server's version.
+    pub database: String,
+    /// Whether the connection is encrypted (always true of a local file).
+    pub tls: bool,
+    /// Migrations applied.
+    pub applied: Vec<i64>,
+    /// Migrations this build knows and the database lacks.
+    pub pending: Vec<i64>,
+    /// Migrations the database has that this build does not know (a newer build
+    /// migrated it): this build must not serve it.
+    pub unknown: Vec<i64>,
+}
+
+impl SchemaReport {
+    /// Compares what a database applied with what this build knows.
+    pub fn new(database: String, tls: bool, applied: Vec<i64>, known: &[i64]) -> SchemaReport {
+        let pending = known.iter().copied().filter(|v| !applied.contains(v)).collect();
+        let unknown = applied.iter().copied().filter(|v| !known.contains(v)).collect();
+        SchemaReport { database, tls, applied, pending, unknown }
+    }
+
+    /// Whether this build can serve the database as it is.
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty() && self.unknown.is_empty()
+    }
+}
+
+/// Reports the embedded store's schema without changing it.
+pub fn sqlite_check(path: &std::path::Path) -> Result<SchemaReport, StoreError> {
+    if !path.exists() {
+        return Err(StoreError::Database(format!("{}: no such database", path.display())));
+    }
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| StoreError::Database(e.to_string()))?;
+    let ok: String =
+        conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| StoreError::Database(e.to_string()))?;
+    if ok != "ok" {
+        return Err(StoreError::Corrupt(format!("{}: {ok}", path.display())));
+    }
+    let applied = migrations::applied_versions(&conn).map_err(|e| StoreError::Database(e.to_string()))?;
+    Ok(SchemaReport::new(path.display().to_string(), true, applied, &migrations::known_versions()))
+}
 
 /// How the error of a delivery given up after retries begins.
 pub const GAVE_UP: &str = "gave up after";
@@ -329,6 +378,53 @@ pub struct AuditHead {
     pub jws: String,
 }
 
+/// The message log's metadata of an accepted dossier (no personal data).
+pub(crate) fn acceptance_meta(d: &NewDossier) -> serde_json::Value {
+    let signer = d.receipt.signed_by.as_ref().map(|s| {
+        serde_json::json!({"subject": s.subject, "cert_sha256": s.cert_sha256, "algorithm": s.algorithm, "format": s.format})
+    });
+    let also_to: Vec<&str> = d.also_to.iter().map(|a| a.as_str()).collect();
+    serde_json::json!({
+        "sender": d.sender.as_str(), "agency": d.agency.as_str(), "also_to": also_to,
+        "procedure": d.procedure_code, "media_type": d.media_type, "receipt_id": d.receipt.receipt_id,
+        "correlation_id": d.correlation_id, "content_sha256": hex::encode(d.content_hash),
+        "body_kept": !d.body.is_empty(), "signed_by": signer,
+    })
+}
+
+/// The message log's detail of an attempt's result.
+pub(crate) fn attempt_detail(result: &AttemptResult) -> serde_json::Value {
+    match result {
+        AttemptResult::Delivered { agency_ref } => serde_json::json!({"agency_ref": agency_ref}),
+        AttemptResult::Retry { error, next_attempt_at } => {
+            serde_json::json!({"error": error, "next_attempt_at": next_attempt_at.to_rfc3339()})
+        }
+        AttemptResult::Failed { error, gave_up } => serde_json::json!({"error": error, "gave_up": gave_up}),
+    }
+}
+
+/// The message log's metadata of an accepted status event.
+pub(crate) fn status_meta(s: &NewStatus, event_id: i64, recipients: &[String]) -> serde_json::Value {
+    serde_json::json!({
+        "event_id": event_id, "status": s.event.status.code(), "at": s.event.at.to_rfc3339(),
+        "reported_by": s.reported_by, "recipients": recipients, "sync_to": s.sync_to.as_ref().map(|a| a.as_str()),
+        "correlation_id": s.correlation_id,
+    })
+}
+
+/// The feed notice telling a sender that a delivery failed for good.
+pub(crate) fn failure_notice(code: &str, agency: &str, delivery: i64, event_id: Option<i64>, error: &str) -> String {
+    serde_json::json!({
+        "kind": "delivery_failed",
+        "dossier": code,
+        "agency": agency,
+        "delivery_id": delivery,
+        "event_id": event_id,
+        "error": error,
+    })
+    .to_string()
+}
+
 /// A store failure; the request that met it stored nothing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -452,4 +548,10 @@ pub trait Store: Send + Sync + 'static {
         bodies_before: Option<DateTime<Utc>>,
         meta_before: Option<DateTime<Utc>>,
     ) -> Result<(u64, u64), StoreError>;
+
+    /// Wakes `hub`'s long-polls when another process sharing the store adds to a
+    /// feed. A store only one process opens has nothing to listen to.
+    fn listen_feeds(&self, hub: std::sync::Arc<crate::feed::FeedHub>) {
+        let _ = hub;
+    }
 }

@@ -15,6 +15,16 @@ pub struct Rate {
     pub burst: u32,
 }
 
+impl Rate {
+    /// This replica's share of a rate that `replicas` gateways enforce together:
+    /// the rate divided among them, the burst too (at least 1), so that all of
+    /// them together never exceed it.
+    pub fn shared_by(self, replicas: u32) -> Rate {
+        let n = replicas.max(1);
+        Rate { per_second: self.per_second / f64::from(n), burst: self.burst.div_ceil(n).max(1) }
+    }
+}
+
 /// Limits per class of request; a class without one is not limited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -35,6 +45,12 @@ impl RateLimits {
             lookup: self.lookup.or(defaults.lookup),
             read: self.read.or(defaults.read),
         }
+    }
+
+    /// This replica's share of each limit (see [`Rate::shared_by`]).
+    pub fn shared_by(self, replicas: u32) -> RateLimits {
+        let share = |r: Option<Rate>| r.map(|r| r.shared_by(replicas));
+        RateLimits { submit: share(self.submit), lookup: share(self.lookup), read: share(self.read) }
     }
 
     fn each(&self) -> [(&'static str, Option<Rate>); 3] {
