@@ -111,17 +111,8 @@ async fn the_log_proves_what_passed_and_an_edit_of_the_database_is_found_at_its_
     assert!(std::fs::read_to_string(&heads).unwrap().lines().count() >= 1);
 
     // An intruder changes who sent a dossier in one record.
-    let seq: i64 = {
-        let c = rusqlite::Connection::open(&db).unwrap();
-        let seq = c
-            .query_row("SELECT seq FROM audit_log WHERE kind = 'dossier' ORDER BY seq LIMIT 1 OFFSET 2", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        c.execute("UPDATE audit_log SET meta = replace(meta, 'portal-h29', 'portal-h49') WHERE seq = ?1", [seq])
-            .unwrap();
-        seq
-    };
+    let seq = db.i64("SELECT seq FROM audit_log WHERE kind = 'dossier' ORDER BY seq LIMIT 1 OFFSET 2");
+    db.exec(&format!("UPDATE audit_log SET meta = replace(meta, 'portal-h29', 'portal-h49') WHERE seq = {seq}"));
     let (ok, out) = audit_verify(&config, None);
     assert!(!ok, "the edit must fail verification: {out}");
     assert!(out.contains(&format!("BROKEN at record {seq}:")), "{out}");
@@ -188,12 +179,9 @@ async fn a_gateway_that_cannot_sign_its_log_refuses_new_work_and_resumes_when_it
 }
 
 /// The body's SHA-256 the log holds for the dossier, and the body the store keeps.
-fn logged_body(db: &Path, code: &str) -> (Vec<u8>, Vec<u8>) {
-    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let digest = c
-        .query_row("SELECT digest FROM audit_log WHERE kind = 'dossier' AND dossier_code = ?1", [code], |r| r.get(0))
-        .unwrap();
-    let body = c.query_row("SELECT body FROM dossiers WHERE code = ?1", [code], |r| r.get(0)).unwrap();
+fn logged_body(db: &Database, code: &str) -> (Vec<u8>, Vec<u8>) {
+    let digest = db.bytes(&format!("SELECT digest FROM audit_log WHERE kind = 'dossier' AND dossier_code = '{code}'"));
+    let body = db.bytes(&format!("SELECT body FROM dossiers WHERE code = '{code}'"));
     (digest, body)
 }
 
@@ -259,17 +247,12 @@ async fn records_changed_before_they_are_signed_are_never_signed_and_new_work_st
     std::fs::remove_file(&heads).unwrap();
     std::fs::create_dir(&heads).unwrap();
     assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(&code(1)).to_string()).await.0, 202);
-    {
-        let c = rusqlite::Connection::open(gw.database()).unwrap();
-        let n = c
-            .execute(
-                "UPDATE audit_log SET meta = replace(meta, 'portal-h29', 'portal-h49'),
-                     meta_sha = zeroblob(32) WHERE dossier_code = ?1 AND kind = 'dossier'",
-                [code(1)],
-            )
-            .unwrap();
-        assert_eq!(n, 1);
-    }
+    let n = gw.database().exec(&format!(
+        "UPDATE audit_log SET meta = replace(meta, 'portal-h29', 'portal-h49'), meta_sha = digest
+         WHERE dossier_code = '{}' AND kind = 'dossier'",
+        code(1)
+    ));
+    assert_eq!(n, 1);
     std::fs::remove_dir(&heads).unwrap();
     // The signer will not vouch for the changed log: new work stops, and says why.
     let deadline = Instant::now() + Duration::from_secs(10);

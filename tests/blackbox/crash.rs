@@ -140,7 +140,7 @@ fn crash_scale() -> u32 {
 
 /// The lifecycle each dossier goes through after its submission: who posts
 /// which state at which time.
-const STEPS: [(&str, u8, &str); 4] = [
+pub(crate) const STEPS: [(&str, u8, &str); 4] = [
     (PORTAL_TOKEN, 2, "20261122090000"),
     (MINISTRY_TOKEN, 4, "20261122100000"),
     (MINISTRY_TOKEN, 9, "20261122110000"),
@@ -149,7 +149,7 @@ const STEPS: [(&str, u8, &str); 4] = [
 
 /// Takes a dossier from `step` (0: submit; 1 to 4: [`STEPS`]) to the end; on a
 /// request with no answer (the gateway died) returns the step to resume at.
-async fn advance(api: &Api, code: &str, mut step: usize) -> Result<(), usize> {
+pub(crate) async fn advance(api: &Api, code: &str, mut step: usize) -> Result<(), usize> {
     while step <= STEPS.len() {
         let sent = if step == 0 {
             api.try_post(PORTAL_TOKEN, "/v1/dossiers", "application/json", json_dossier(code).to_string()).await

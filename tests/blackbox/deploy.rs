@@ -39,6 +39,42 @@ fn the_kubernetes_manifests_pass_the_kubernetes_schemas() {
     }
 }
 
+/// The overlay for several replicas on PostgreSQL, rendered by kustomize (in
+/// kubectl) and checked as a whole against the Kubernetes schemas.
+#[test]
+fn the_postgres_overlay_renders_to_rolled_replicas_with_a_disruption_budget_and_an_autoscaler() {
+    let (ok, rendered) = run(Command::new("kubectl").args(["kustomize"]).arg(repo_file("deploy/k8s-postgres")));
+    assert!(ok, "kubectl kustomize deploy/k8s-postgres:\n{rendered}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rendered.yaml");
+    std::fs::write(&file, &rendered).unwrap();
+    let (ok, out) = run(Command::new("kubernetes-validate").args(["-k", "1.30.0", "--strict"]).arg(&file));
+    assert!(ok, "kubernetes-validate:\n{out}");
+    for kind in ["deployment", "service", "poddisruptionbudget", "horizontalpodautoscaler", "secret/lienthong-store"] {
+        assert!(out.contains(&format!("resource {kind}")), "no {kind} validated:\n{out}");
+    }
+    // Read with PyYAML (which kubernetes-validate brings).
+    let script = "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))";
+    let (ok, json) = run(Command::new("python3").args(["-c", script]).arg(&file));
+    assert!(ok, "{json}");
+    let docs: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let of = |kind: &str| docs.iter().find(|d| d["kind"] == kind).unwrap_or_else(|| panic!("no {kind}")).clone();
+    assert!(docs.iter().all(|d| d["kind"] != "PersistentVolumeClaim"), "replicas keep nothing on a volume");
+    let deployment = of("Deployment");
+    assert!(deployment["spec"]["replicas"].as_u64().unwrap() >= 2);
+    assert_eq!(deployment["spec"]["strategy"]["type"], "RollingUpdate");
+    assert_eq!(deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+    let pdb = of("PodDisruptionBudget");
+    assert!(pdb["spec"]["minAvailable"].as_u64().unwrap() >= 1);
+    let hpa = of("HorizontalPodAutoscaler");
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], deployment["metadata"]["name"]);
+    // Each replica enforces 1/store.replicas of every limit: the autoscaler's
+    // maximum, so that together they never exceed one.
+    let config = gateway::Config::load(&repo_file("deploy/k8s-postgres/lienthong.toml")).unwrap();
+    assert!(config.store.is_postgres());
+    assert_eq!(u64::from(config.store.replicas), hpa["spec"]["maxReplicas"].as_u64().unwrap());
+}
+
 #[test]
 fn the_systemd_unit_verifies_and_is_hardened() {
     let unit = std::fs::read_to_string(repo_file("deploy/systemd/lienthong.service")).unwrap();
@@ -85,7 +121,11 @@ fn the_compose_stack_scrapes_the_gateway_with_the_alerting_rules() {
         }
     }
     assert!(mounts >= 5, "{mounts} mounts");
-    for service in ["lienthong:", "simulators:", "prometheus:", "grafana:"] {
+    // The gateway's store is the stack's PostgreSQL, and waits for it.
+    let config = gateway::Config::load(&dir.join("lienthong.toml")).unwrap();
+    assert!(config.store.postgres_url().unwrap().is_some_and(|u| u.contains("@postgres:5432/")));
+    assert!(compose.contains("condition: service_healthy"), "the gateway starts once PostgreSQL is ready");
+    for service in ["postgres:", "lienthong:", "simulators:", "prometheus:", "grafana:"] {
         assert!(compose.contains(&format!("\n  {service}")), "no {service} service");
     }
 }

@@ -1,26 +1,5 @@
-//! Black-box tests of the gateway: the real binary over real sockets, a real
-//! SQLite file, and the DVCQG simulator.
+//! Black-box tests of the gateway: the real binary over real sockets, the agency
+//! simulators, and every gateway on the embedded SQLite store. `postgres.rs` runs
+//! the same suite on PostgreSQL (see `stores.rs`).
 
-mod support;
-
-#[path = "../common/dev_pki.rs"]
-mod dev_pki;
-
-mod accept;
-mod access;
-mod agencies;
-mod audit;
-mod cli;
-mod crash;
-mod delivery;
-mod deploy;
-mod feeds;
-mod limits;
-mod ministries;
-mod operations;
-mod outage;
-mod pki;
-mod poison;
-mod signatures;
-mod status;
-mod tls;
+include!("suite.rs");

@@ -25,9 +25,10 @@ listen = "127.0.0.1:0"
 plaintext = true
 
 [store]
-data_dir = "{data}"
+{store}
 
 [delivery]
+{lease}
 poll_interval = "100ms"
 request_timeout = "2s"
 backoff_initial = "100ms"
@@ -80,7 +81,8 @@ auth_key = "s"
 
 {extra}
 "#,
-        data = dir.join("data").display(),
+        store = crate::stores::store_section(dir),
+        lease = crate::stores::delivery_lines(),
         portal = hash_token(PORTAL_TOKEN),
         operator = hash_token(OPERATOR_TOKEN),
         dvcqg = url("dvcqg"),

@@ -182,16 +182,13 @@ async fn health_and_readiness_answer_and_a_store_that_cannot_open_stops_the_star
     assert_eq!((status, body["status"].as_str()), (200, Some("ready")), "{body}");
     let (status, body) = api.get(OPERATOR_TOKEN, "/healthz").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
-    // The store's file is replaced by a directory: the store is unreachable.
+    // The store is destroyed (its file replaced by a directory; its database dropped).
     let db = gw.database();
     gw.kill9();
-    std::fs::remove_file(&db).unwrap();
-    let _ = std::fs::remove_file(db.with_extension("db-wal"));
-    let _ = std::fs::remove_file(db.with_extension("db-shm"));
-    std::fs::create_dir(&db).unwrap();
+    db.destroy();
     let out = Command::new(bin()).args(["serve", "--config"]).arg(&gw.config).output().unwrap();
     assert!(!out.status.success(), "a gateway whose store cannot open does not start");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("lienthong.db"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&db.name()), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// The route templates the server's source names.

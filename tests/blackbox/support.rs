@@ -1,5 +1,5 @@
 //! Harness of the black-box tests: the real `lienthong` binary on an ephemeral
-//! port, a real SQLite file, and the DVCQG simulator over HTTP.
+//! port, a real store (see [`crate::stores`]), and the DVCQG simulator over HTTP.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -48,6 +48,8 @@ pub struct Options {
     pub plaintext: bool,
     /// Extra settings of the `[server]` table (such as `max_requests = 1`).
     pub server_extra: String,
+    /// Extra settings of the `[store]` table (such as `replicas = 3`).
+    pub store_extra: String,
 }
 
 impl Default for Options {
@@ -63,6 +65,7 @@ impl Default for Options {
             delivery_extra: String::new(),
             plaintext: true,
             server_extra: String::new(),
+            store_extra: String::new(),
         }
     }
 }
@@ -94,9 +97,11 @@ max_body_bytes = {max_body}
 shutdown_grace = "5s"
 
 [store]
-data_dir = "{data}"
+{store}
+{store_extra}
 
 [delivery]
+{lease}
 concurrency = 8
 poll_interval = "100ms"
 request_timeout = "2s"
@@ -185,7 +190,9 @@ unit_code = "000.00.00.G22"
         max_body = opts.max_body_bytes,
         lookup_timeout = opts.lookup_timeout,
         backoff = opts.backoff_initial,
-        data = dir.join("data").display(),
+        store = crate::stores::store_section(dir),
+        lease = crate::stores::delivery_lines(),
+        store_extra = opts.store_extra,
         portal = hash_token(PORTAL_TOKEN),
         portal_b = hash_token(PORTAL_B_TOKEN),
         ministry = hash_token(MINISTRY_TOKEN),
@@ -272,9 +279,9 @@ impl GatewayProcess {
         assert!(status.success(), "gateway exited with {status}");
     }
 
-    /// The SQLite file of this gateway.
-    pub fn database(&self) -> PathBuf {
-        self.config.parent().expect("config dir").join("data").join("lienthong.db")
+    /// This gateway's database.
+    pub fn database(&self) -> Database {
+        Database::of(self.config.parent().expect("config dir"))
     }
 }
 
@@ -285,11 +292,7 @@ impl Drop for GatewayProcess {
     }
 }
 
-/// Counts rows of a table in a gateway's database (read-only, while it runs or not).
-pub fn count_rows(db: &Path, table: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("db opens");
-    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).expect("count")
-}
+pub use crate::stores::{count_rows, Database};
 
 /// A client of the gateway's API.
 #[derive(Clone)]

@@ -1,0 +1,7 @@
+//! The black-box suite with every gateway on PostgreSQL: the same tests as
+//! `blackbox` (see `stores.rs`).
+
+include!("suite.rs");
+
+/// Several replicas on one database: PostgreSQL only.
+mod replicas;
