@@ -168,6 +168,25 @@ pub(crate) async fn advance(api: &Api, code: &str, mut step: usize) -> Result<()
     Ok(())
 }
 
+/// Asserts the DVCQG simulator got each dossier once and each dossier's
+/// progress as [`STEPS`], in order; returns those states.
+pub(crate) fn assert_delivered_once_in_order(sim: &adapters::dvcqg::DvcqgSimulator, codes: &[String]) -> Vec<u64> {
+    let want: Vec<u64> = STEPS.iter().map(|(_, s, _)| u64::from(*s)).collect();
+    let mut dossiers: HashMap<String, usize> = HashMap::new();
+    for r in sim.received() {
+        *dossiers.entry(r.ma_ho_so).or_default() += 1;
+    }
+    let mut progress: HashMap<String, Vec<u64>> = HashMap::new();
+    for p in sim.progress() {
+        progress.entry(p.ma_ho_so).or_default().push(p.trang_thai.parse().unwrap());
+    }
+    for code in codes {
+        assert_eq!(dossiers.get(code), Some(&1), "{code} delivered exactly once");
+        assert_eq!(progress.get(code), Some(&want), "{code}'s progress at DVCQG");
+    }
+    want
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dossiers_and_their_lifecycles_survive_repeated_sigkill_with_feeds_complete_and_the_log_intact() {
     let scale = crash_scale();
@@ -241,20 +260,7 @@ async fn dossiers_and_their_lifecycles_survive_repeated_sigkill_with_feeds_compl
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let want: Vec<u64> = STEPS.iter().map(|(_, s, _)| u64::from(*s)).collect();
-    // The agency got each dossier once, and each dossier's progress in order.
-    let mut dossiers: HashMap<String, usize> = HashMap::new();
-    for r in sim.received() {
-        *dossiers.entry(r.ma_ho_so).or_default() += 1;
-    }
-    let mut progress: HashMap<String, Vec<u64>> = HashMap::new();
-    for p in sim.progress() {
-        progress.entry(p.ma_ho_so).or_default().push(p.trang_thai.parse().unwrap());
-    }
-    for code in &codes {
-        assert_eq!(dossiers.get(code), Some(&1), "{code} delivered exactly once");
-        assert_eq!(progress.get(code), Some(&want), "{code}'s progress at DVCQG");
-    }
+    let want = assert_delivered_once_in_order(&sim, &codes);
     // Both parties' feeds hold every event once, each dossier's in order.
     for token in [PORTAL_TOKEN, MINISTRY_TOKEN] {
         let (events, _) = api.drain_feed(token, None, 500).await;

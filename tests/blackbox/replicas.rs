@@ -159,19 +159,8 @@ async fn three_replicas_share_the_work_and_one_killed_mid_way_loses_nothing() {
     }
 
     // The agency got each dossier once, and each dossier's progress in order.
-    let want: Vec<u64> = STEPS.iter().map(|(_, s, _)| u64::from(*s)).collect();
-    let mut dossiers: HashMap<String, usize> = HashMap::new();
-    for r in sim.received() {
-        *dossiers.entry(r.ma_ho_so).or_default() += 1;
-    }
-    let mut progress: HashMap<String, Vec<u64>> = HashMap::new();
-    for p in sim.progress() {
-        progress.entry(p.ma_ho_so).or_default().push(p.trang_thai.parse().unwrap());
-    }
-    for code in &codes {
-        assert_eq!(dossiers.get(code), Some(&1), "{code} delivered exactly once");
-        assert_eq!(progress.get(code), Some(&want), "{code}'s progress at DVCQG");
-    }
+    // The agency got each dossier once, and each dossier's progress in order.
+    let want = crate::crash::assert_delivered_once_in_order(&sim, &codes);
 
     // Each party's feed, read a page from one replica and the next from the
     // other, holds every event once, each dossier's in order.
