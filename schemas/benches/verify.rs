@@ -143,6 +143,7 @@ fn xml_verify(c: &mut Criterion, f: &Fixture, opts: &VerifyOptions) {
         let signed = sign_xml(&f.xml, &f.identity(signer), &XmlSignOptions::default()).expect("sign the dossier");
         let v = verify_xml(&signed, &f.store, opts).expect("the signed dossier verifies").expect("it is signed");
         assert_eq!(v.signer.cert.common_name.as_deref(), Some(signer), "signed by {signer}");
+        export(f, bench, &signed);
         let verify = || verify_xml(black_box(&signed), &f.store, opts).expect("verifies");
         group.bench_function(bench, |b| b.iter(verify));
         group.bench_function(format!("{bench}_cold"), |b| {
@@ -150,6 +151,23 @@ fn xml_verify(c: &mut Criterion, f: &Fixture, opts: &VerifyOptions) {
         });
     }
     group.finish();
+}
+
+/// With `LIENTHONG_VERIFY_EXPORT` set to a directory, writes the signed document
+/// there as `<bench>.xml`, and the dev roots as `roots.txt` (one file per line),
+/// so that a peer (libxmlsec1, in the benchmark report) verifies exactly these.
+fn export(f: &Fixture, bench: &str, signed: &[u8]) {
+    let Some(dir) = std::env::var_os("LIENTHONG_VERIFY_EXPORT").map(std::path::PathBuf::from) else { return };
+    std::fs::create_dir_all(&dir).expect("create the export directory");
+    std::fs::write(dir.join(format!("{bench}.xml")), signed).expect("export the signed document");
+    let mut roots: Vec<String> = std::fs::read_dir(f.pki.roots())
+        .expect("read the dev roots")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+        .map(|p| p.display().to_string())
+        .collect();
+    roots.sort();
+    std::fs::write(dir.join("roots.txt"), roots.join("\n") + "\n").expect("export the roots");
 }
 
 /// `verify_detached` of a JWS made (once, before timing) by each signer over the
