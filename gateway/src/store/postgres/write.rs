@@ -194,7 +194,7 @@ fn claim(
                               SELECT 1 FROM deliveries p
                               WHERE p.dossier_code = d.dossier_code AND p.agency = d.agency AND p.id < d.id
                                 AND p.state IN ('queued', 'retrying')))
-                        ORDER BY id LIMIT $3
+                        ORDER BY next_attempt_ms, id LIMIT $3
                         FOR UPDATE SKIP LOCKED)
            AND s.code = v.dossier_code
          RETURNING v.id, v.agency, v.dossier_code, v.idempotency_key, v.attempts, v.event_id, v.created_at_ms,

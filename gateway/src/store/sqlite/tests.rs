@@ -174,3 +174,40 @@ async fn pending_counts_what_waits_per_agency_from_the_index_alone() {
         "{plan:?}"
     );
 }
+
+#[tokio::test]
+async fn the_wal_is_checkpointed_beside_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let s = SqliteStore::open(&path).unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    for i in 0..300 {
+        let mut d = new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1);
+        d.body = vec![b' '; 8 * 1024];
+        s.submit(d).await.unwrap();
+    }
+    // The writer never checkpoints (its automatic checkpoint is off): only the
+    // checkpoint thread copies the WAL's pages into the database file.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() < before + 300 * 8 * 1024 {
+        assert!(std::time::Instant::now() < deadline, "the database file did not grow: no checkpoint ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn a_claim_reads_only_waiting_deliveries_through_their_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let c = Connection::open(&path).unwrap();
+    let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {CLAIM}")).unwrap();
+    let plan: Vec<String> = stmt
+        .query_map(params![0i64, 0i64, 10i64, Option::<String>::None], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // A scan of `deliveries` would read every delivery ever made on each claim.
+    assert!(plan.iter().any(|p| p.contains("USING INDEX deliveries_due")), "{plan:?}");
+    assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
+}
