@@ -26,6 +26,18 @@ enum Command {
     Load(LoadArgs),
     /// Run every benchmark scenario and write the report (see the README).
     Bench(loadgen::bench::BenchArgs),
+    /// Write the report again from a run's results (after editing its analysis).
+    Report {
+        /// The results of a run.
+        #[arg(long, default_value = "deploy/BENCHMARKS.json")]
+        json: PathBuf,
+        /// The hand-written analysis appended to the report.
+        #[arg(long, default_value = "deploy/bench/analysis.md")]
+        analysis: PathBuf,
+        /// Where the report is written.
+        #[arg(long, default_value = "deploy/BENCHMARKS.md")]
+        out: PathBuf,
+    },
 }
 
 /// What to send, where, and how.
@@ -129,11 +141,20 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn report(json: &std::path::Path, analysis: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+    let results: loadgen::bench::Results =
+        serde_json::from_slice(&std::fs::read(json).with_context(|| format!("read {}", json.display()))?)?;
+    let analysis = std::fs::read_to_string(analysis).unwrap_or_default();
+    std::fs::write(out, loadgen::bench::report::render(&results, &analysis))?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Load(args) => load(args),
         Command::Bench(args) => loadgen::bench::run(&args),
+        Command::Report { json, analysis, out } => report(&json, &analysis, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

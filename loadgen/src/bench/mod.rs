@@ -75,6 +75,10 @@ pub struct BenchArgs {
     /// Directory of the criterion benchmark's results (`target/criterion`).
     #[arg(long, default_value = "target/criterion")]
     pub criterion: PathBuf,
+    /// Run only these scenarios (comma-separated: accept, feed, lookup, verify,
+    /// soak, postgres, backlog); all without. Feed and look-up need accept.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
     /// The exact command that produced the report, quoted in it.
     #[arg(long, default_value = "./bench")]
     pub command: String,
@@ -248,6 +252,24 @@ fn verify(args: &BenchArgs, env: &Env) -> anyhow::Result<VerifyResult> {
     Ok(VerifyResult { rows })
 }
 
+/// The median (ns) of every benchmark criterion measured under `dir`, by
+/// `group/name`, sorted.
+pub fn criterion_medians(dir: &Path) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for group in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for bench in std::fs::read_dir(group.path()).into_iter().flatten().flatten() {
+            let Ok(bytes) = std::fs::read(bench.path().join("new/estimates.json")) else { continue };
+            let Ok(e) = serde_json::from_slice::<serde_json::Value>(&bytes) else { continue };
+            if let Some(ns) = e["median"]["point_estimate"].as_f64() {
+                let name = format!("{}/{}", group.file_name().to_string_lossy(), bench.file_name().to_string_lossy());
+                out.push((name, ns));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// The footprint figures.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Footprint {
@@ -277,6 +299,9 @@ pub struct Results {
     pub accept: Vec<AcceptResult>,
     /// Verify-only.
     pub verify: Option<VerifyResult>,
+    /// Every criterion median of the verification benchmark: (group/name, ns).
+    #[serde(default)]
+    pub criterion: Vec<(String, f64)>,
     /// Look-up pass-through.
     pub lookup: Option<LookupResult>,
     /// Feed.
@@ -336,8 +361,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         footprint.startup_ms.push(gw.ready_after.as_secs_f64() * 1000.0);
         gw.proc.stop();
     }
-    eprintln!("corpora (signed before any timed run, on every core):");
-    let corpora = scenarios::corpora(&env, &env.pki)?;
+    let wanted = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
+    let corpora = if wanted("accept") || wanted("postgres") {
+        eprintln!("corpora (signed before any timed run, on every core):");
+        scenarios::corpora(&env, &env.pki)?
+    } else {
+        Vec::new()
+    };
 
     eprintln!("accept:");
     let gw = env.gateway("accept", &GatewayOptions { status_sync: true, ..Default::default() })?;
@@ -345,13 +375,16 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     footprint.idle_rss_kib = gw.proc.memory_kib().0;
     let mut accept = Vec::new();
     let mut primary_reqs = Vec::new();
-    for (i, c) in corpora.iter().enumerate() {
+    for (i, c) in corpora.iter().enumerate().filter(|_| wanted("accept") || wanted("postgres")) {
         let (name, reqs) = (&c.name, scenarios::submissions(&c.docs, c.xml, &c.token));
         if i == 0 {
             primary_reqs = reqs.clone();
         }
         // Each dossier goes to Justice and is synchronised to DVCQG: two deliveries.
         let target = (i == 0).then_some(2500.0);
+        if !wanted("accept") {
+            continue;
+        }
         match scenarios::accept(&env, name, &gw, reqs, 2, target, env.closed_limit) {
             Ok(r) => accept.push(r),
             Err(e) => note(&format!("accept {name}"), e),
@@ -359,37 +392,49 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
 
     eprintln!("feed:");
-    let feed = scenarios::feed(
-        &env,
-        &gw,
-        setup::unit::XML_RSA,
-        args.feed_events.min(accepted(&accept).saturating_sub(200)),
-        200,
-    )
-    .map_err(|e| note("feed", e))
-    .ok();
+    let feed = (wanted("feed") && !accept.is_empty())
+        .then(|| {
+            scenarios::feed(
+                &env,
+                &gw,
+                setup::unit::XML_RSA,
+                args.feed_events.min(accepted(&accept).saturating_sub(200)),
+                200,
+            )
+            .map_err(|e| note("feed", e))
+            .ok()
+        })
+        .flatten();
 
     eprintln!("lookup:");
     let moit = env.sims.as_ref().map(|s| s.addr(2)).context("simulators")?;
-    let lookup = scenarios::lookup(&env, &gw, moit).map_err(|e| note("lookup", e)).ok();
+    let lookup =
+        wanted("lookup").then(|| scenarios::lookup(&env, &gw, moit).map_err(|e| note("lookup", e)).ok()).flatten();
     gw.proc.stop();
 
     eprintln!("verify (libxmlsec1 peer on the criterion benchmark's documents):");
-    let verify = verify(args, &env).map_err(|e| note("verify", e)).ok();
+    let verify = wanted("verify").then(|| verify(args, &env).map_err(|e| note("verify", e)).ok()).flatten();
 
     eprintln!("soak:");
-    let soak = (|| -> anyhow::Result<SoakResult> {
-        let gw = env.gateway("soak", &GatewayOptions { status_sync: true, ..Default::default() })?;
-        let r = scenarios::soak(&env, &gw, args.soak_rate, args.soak.as_secs())?;
-        gw.proc.stop();
-        Ok(r)
-    })()
-    .map_err(|e| note("soak", e))
-    .ok();
+    let soak = wanted("soak")
+        .then(|| {
+            (|| -> anyhow::Result<SoakResult> {
+                let gw = env.gateway("soak", &GatewayOptions { status_sync: true, ..Default::default() })?;
+                let r = scenarios::soak(&env, &gw, args.soak_rate, args.soak.as_secs())?;
+                gw.proc.stop();
+                Ok(r)
+            })()
+            .map_err(|e| note("soak", e))
+            .ok()
+        })
+        .flatten();
 
     eprintln!("postgres:");
-    let postgres = match scenarios::psql(&args.postgres, "SELECT 1") {
-        Ok(_) => scenarios::postgres(&mut env, &args.postgres, &primary_reqs, 2).map_err(|e| note("postgres", e)).ok(),
+    let postgres = match scenarios::psql(&args.postgres, "SELECT 1").map(|_| wanted("postgres")) {
+        Ok(false) => None,
+        Ok(true) => {
+            scenarios::postgres(&mut env, &args.postgres, &primary_reqs, 2).map_err(|e| note("postgres", e)).ok()
+        }
         Err(e) => {
             note("postgres (not reachable)", e);
             None
@@ -398,7 +443,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
     eprintln!("backlog:");
     let mut backlog = Vec::new();
-    for (name, rate) in [("backlog-limited", Some(args.backlog_rate)), ("backlog-unlimited", None)] {
+    let drains = [("backlog-limited", Some(args.backlog_rate)), ("backlog-unlimited", None)];
+    for (name, rate) in drains.into_iter().filter(|_| wanted("backlog")) {
         match scenarios::backlog(&mut env, name, args.backlog, rate) {
             Ok(r) => backlog.push(r),
             Err(e) => note(name, e),
@@ -432,6 +478,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         accept,
         verify,
+        criterion: criterion_medians(&args.criterion),
         lookup,
         feed,
         backlog,

@@ -307,6 +307,35 @@ fn verify(s: &mut String, r: &Results) {
         );
     }
     let _ = writeln!(s);
+    criterion(s, r);
+}
+
+/// Every benchmark of the criterion run, against parsing the same dossier into
+/// the canonical model (the work the gateway does for any dossier, signed or not).
+fn criterion(s: &mut String, r: &Results) {
+    if r.criterion.is_empty() {
+        return;
+    }
+    let base = |name: &str| r.criterion.iter().find(|(n, _)| n == name).map(|(_, ns)| *ns);
+    let _ = writeln!(
+        s,
+        "Every benchmark of that criterion run (one thread; `_cold`: the signer's chain built and every certificate \
+         and CRL signature on it checked, as for a certificate seen for the first time; without: the chain's verdict \
+         remembered), against parsing the same dossier:\n"
+    );
+    let _ = writeln!(s, "| benchmark | median | per core | × parsing the dossier |\n|---|---|---|---|");
+    for (name, ns) in &r.criterion {
+        let json = name.starts_with("jws") || name.ends_with("json");
+        let parse = if json { "parse/dossier_from_json" } else { "parse/dossier_from_xml" };
+        let _ = writeln!(
+            s,
+            "| `{name}` | {:.0} µs | {}/s | {} |",
+            ns / 1000.0,
+            n(1e9 / ns),
+            base(parse).map_or("–".to_owned(), |b| ratio(*ns, b))
+        );
+    }
+    let _ = writeln!(s);
 }
 
 fn lookup(s: &mut String, r: &Results) {
