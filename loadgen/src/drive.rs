@@ -174,16 +174,10 @@ impl Tally {
     }
 }
 
-/// The CPU seconds this process has used (user and system), from
-/// `/proc/self/stat`; 0 where that cannot be read.
+/// The CPU seconds this process has used (user and system); 0 where that
+/// cannot be read.
 pub fn process_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return 0.0 };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks: f64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum();
-    ticks / 100.0
+    crate::procs::cpu_seconds(std::process::id())
 }
 
 /// Runs `plan` with requests from `source`, on a thread of its own with a

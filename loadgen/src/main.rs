@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use loadgen::client::{bearer, header, Req};
+use loadgen::client::{bearer, Req};
 use loadgen::corpus::{self, Kind};
 use loadgen::drive::{self, Mode, Plan};
 
@@ -110,18 +110,8 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
             };
             eprintln!("signing {count} dossiers before the run...");
             let docs = corpus::build(kind, &args.unit, count, signer.as_ref(), None)?;
-            let content_type = if kind == Kind::SignedXml { "application/xml" } else { "application/json" };
-            let reqs = docs
-                .into_iter()
-                .map(|d| {
-                    let mut h = headers.clone();
-                    h.push(header("content-type", content_type));
-                    if let Some(jws) = &d.jws {
-                        h.push(header(schemas::jws::HEADER, jws));
-                    }
-                    Req::post("/v1/dossiers", h, d.body)
-                })
-                .collect();
+            let token = std::env::var(&args.token_env).unwrap_or_default();
+            let reqs = loadgen::bench::scenarios::submissions(&docs, kind == Kind::SignedXml, &token);
             drive::corpus(reqs)
         }
         _ => anyhow::bail!("give exactly one of --get and --dossiers"),
