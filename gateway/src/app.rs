@@ -285,7 +285,8 @@ impl Gateway {
         }
         st.members.set(Members::from_config(&new));
         st.routes.set(RoutingTable::from_config(&new));
-        st.limits.set(crate::limits::MemberLimits::new(&new, metrics.clone()));
+        let limits = st.limits.get().reloaded(&new);
+        st.limits.set(limits);
         st.status.reload(&new);
         let mut applied = vec!["members", "routes", "limits"];
         if let (Some(trust), false) = (st.signatures.trust(), st.config.signatures.crls.is_empty()) {

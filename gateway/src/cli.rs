@@ -241,9 +241,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { config: path } => {
+            let rt = runtime()?;
+            // SIGHUP's default action ends the process, and `systemctl reload` may
+            // send it while the gateway is still starting (opening the store,
+            // migrating, signing). Listening comes first; a SIGHUP during the
+            // start is held and reloads once the gateway serves.
+            #[cfg(unix)]
+            let hup = {
+                let _entered = rt.enter();
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                    .context("listening for SIGHUP")?
+            };
+            #[cfg(not(unix))]
+            let hup = ();
             let config = Config::load(&path).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
             let telemetry = init_tracing_with(config.log.format, &config.log.filter, Some(&config.log))?;
-            runtime()?.block_on(serve(config, path))?;
+            rt.block_on(serve(config, path, hup))?;
             if let Some(provider) = telemetry {
                 // Flushes the spans not yet exported.
                 let _ = provider.shutdown();
@@ -278,16 +291,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Serves until SIGTERM or Ctrl-C; SIGHUP reloads `path`.
-async fn serve(config: Config, path: PathBuf) -> anyhow::Result<()> {
+/// What `serve` listens on for reloads: SIGHUP on Unix.
+#[cfg(unix)]
+type Hangup = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Hangup = ();
+
+/// Serves until SIGTERM or Ctrl-C; SIGHUP (`hup`) reloads `path`.
+async fn serve(config: Config, path: PathBuf, hup: Hangup) -> anyhow::Result<()> {
     let gateway = Gateway::start(config).await?;
     println!("lienthong listening on {}", gateway.url());
     let _ = std::io::stdout().flush();
     tracing::info!(addr = %gateway.addr, "gateway started");
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+        let mut hup = hup;
         let stop = shutdown_signal();
         tokio::pin!(stop);
         loop {
@@ -301,7 +319,10 @@ async fn serve(config: Config, path: PathBuf) -> anyhow::Result<()> {
         }
     }
     #[cfg(not(unix))]
-    shutdown_signal().await;
+    {
+        let () = hup;
+        shutdown_signal().await;
+    }
     tracing::info!("shutting down");
     gateway.shutdown().await;
     tracing::info!("stopped");

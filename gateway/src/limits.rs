@@ -48,25 +48,43 @@ pub fn quota(rate: &Rate) -> Option<Quota> {
     Some(Quota::with_period(period)?.allow_burst(NonZeroU32::new(rate.burst)?))
 }
 
+/// One class's bucket, with the rate it was made for; shared so that a reload
+/// which leaves the rate alone keeps the bucket, and what it has counted.
+type Bucket = Option<(Rate, Arc<DefaultDirectRateLimiter>)>;
+
 #[derive(Default)]
 struct Buckets {
-    submit: Option<DefaultDirectRateLimiter>,
-    lookup: Option<DefaultDirectRateLimiter>,
-    read: Option<DefaultDirectRateLimiter>,
+    submit: Bucket,
+    lookup: Bucket,
+    read: Bucket,
 }
 
 impl Buckets {
-    fn of(limits: &RateLimits) -> Self {
-        let make = |r: &Option<Rate>| r.as_ref().and_then(quota).map(RateLimiter::direct);
-        Self { submit: make(&limits.submit), lookup: make(&limits.lookup), read: make(&limits.read) }
+    /// The buckets of `limits`, taking over those of `old` whose rate is the same.
+    fn of(limits: &RateLimits, old: Option<&Buckets>) -> Self {
+        let make = |r: &Option<Rate>, prev: Option<&Bucket>| -> Bucket {
+            let rate = (*r)?;
+            if let Some(Some((was, bucket))) = prev {
+                if *was == rate {
+                    return Some((rate, bucket.clone()));
+                }
+            }
+            quota(&rate).map(|q| (rate, Arc::new(RateLimiter::direct(q))))
+        };
+        Self {
+            submit: make(&limits.submit, old.map(|b| &b.submit)),
+            lookup: make(&limits.lookup, old.map(|b| &b.lookup)),
+            read: make(&limits.read, old.map(|b| &b.read)),
+        }
     }
 
     fn get(&self, class: Class) -> Option<&DefaultDirectRateLimiter> {
-        match class {
-            Class::Submit => self.submit.as_ref(),
-            Class::Lookup => self.lookup.as_ref(),
-            Class::Read => self.read.as_ref(),
-        }
+        let bucket = match class {
+            Class::Submit => &self.submit,
+            Class::Lookup => &self.lookup,
+            Class::Read => &self.read,
+        };
+        bucket.as_ref().map(|(_, b)| b.as_ref())
     }
 }
 
@@ -81,11 +99,26 @@ impl MemberLimits {
     /// The buckets of every configured member: its own limits, else `[limits]`;
     /// this replica's share of them when `store.replicas` gateways share the store.
     pub fn new(config: &Config, metrics: Metrics) -> Self {
+        Self::build(config, metrics, None)
+    }
+
+    /// The buckets of a reloaded `config`. A member's bucket whose rate did not
+    /// change is the same bucket, so a reload neither refills nor empties it; a
+    /// changed rate starts a full bucket of the new quota, as a restart would.
+    pub fn reloaded(&self, config: &Config) -> Self {
+        Self::build(config, self.metrics.clone(), Some(self))
+    }
+
+    fn build(config: &Config, metrics: Metrics, old: Option<&MemberLimits>) -> Self {
         let replicas = config.store.replicas;
         let by_member = config
             .members
             .iter()
-            .map(|m| (m.id.clone(), Buckets::of(&m.limits.or(&config.limits).shared_by(replicas))))
+            .map(|m| {
+                let limits = m.limits.or(&config.limits).shared_by(replicas);
+                let prev = old.and_then(|o| o.by_member.get(&m.id));
+                (m.id.clone(), Buckets::of(&limits, prev))
+            })
             .collect();
         Self { by_member, clock: DefaultClock::default(), metrics }
     }
@@ -227,5 +260,38 @@ mod tests {
         limits.check("q", Class::Submit).unwrap();
         assert!(limits.check("q", Class::Submit).is_err(), "the member's own limit replaces the default");
         limits.check("unknown", Class::Submit).unwrap();
+    }
+
+    fn two_members(p_submit: &str) -> Config {
+        Config::from_toml(&format!(
+            "[limits]\nsubmit = {{ per_second = 0.5, burst = 2 }}\n\n\
+             [[members]]\nid = \"p\"\nrole = \"portal\"\ntoken_sha256 = \"00000000000000000000000000000000000000000000000000000000000000aa\"\nlimits = {{ submit = {p_submit} }}\n\n\
+             [[members]]\nid = \"q\"\nrole = \"portal\"\ntoken_sha256 = \"00000000000000000000000000000000000000000000000000000000000000bb\"\n",
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_reload_keeps_the_buckets_whose_rate_is_unchanged() {
+        let cfg = two_members("{ per_second = 0.5, burst = 1 }");
+        let limits = MemberLimits::new(&cfg, Metrics::new());
+        limits.check("p", Class::Submit).unwrap();
+        assert!(limits.check("p", Class::Submit).is_err());
+        limits.check("q", Class::Submit).unwrap();
+        limits.check("q", Class::Submit).unwrap();
+        assert!(limits.check("q", Class::Submit).is_err());
+
+        // The same file again: both members' buckets are still empty.
+        let same = limits.reloaded(&cfg);
+        assert!(same.check("p", Class::Submit).is_err(), "an unchanged limit is not refilled by a reload");
+        assert!(same.check("q", Class::Submit).is_err(), "an unchanged default is not refilled by a reload");
+
+        // p's rate changes: p gets a new bucket of the new quota; q keeps its own.
+        let changed = same.reloaded(&two_members("{ per_second = 0.5, burst = 3 }"));
+        for _ in 0..3 {
+            changed.check("p", Class::Submit).unwrap();
+        }
+        assert!(changed.check("p", Class::Submit).is_err(), "the new burst is 3");
+        assert!(changed.check("q", Class::Submit).is_err(), "q's limit did not change, nor its bucket");
     }
 }

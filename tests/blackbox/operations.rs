@@ -357,6 +357,55 @@ async fn sighup_swaps_members_routes_and_limits_and_an_invalid_file_changes_noth
     assert_eq!(api.submit(NEW_TOKEN, "application/json", json_dossier(&code(6)).to_string()).await.0, 202);
 }
 
+/// Whether process `pid` catches `signal` (its bit in `SigCgt` of /proc/PID/status).
+fn catches(pid: u32, signal: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_during_the_start_is_held_and_reloads_once_the_gateway_serves() {
+    const SIGHUP: u32 = 1;
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim.url(), &Options::default());
+    // A first run creates the store; the second start is held by a lock on it,
+    // as a start waits on a database that is slow to answer or being migrated.
+    GatewayProcess::start(&config).await.terminate();
+    let hold = Database::of(dir.path()).hold_start();
+    let mut child = GatewayProcess::spawn(&config);
+    let pid = child.id();
+    // The store's busy wait is 10 s: the signal must be caught well before.
+    let deadline = std::time::Instant::now() + Duration::from_secs(6);
+    while !catches(pid, SIGHUP) {
+        assert!(child.try_wait().unwrap().is_none(), "the gateway exited before catching SIGHUP");
+        assert!(std::time::Instant::now() < deadline, "the gateway does not catch SIGHUP while it starts");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap().success());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP during the start ended the gateway");
+    drop(hold);
+    let gw = GatewayProcess::attach(child, &config).await;
+    let api = Api::new(&gw.url);
+    let ok = [("result", "ok")];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while crate::status::metric(&api, "lienthong_config_reloads_total", &ok).await.unwrap_or(0.0) < 1.0 {
+        assert!(std::time::Instant::now() < deadline, "the early SIGHUP was never applied");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reloads = "lienthong_config_reloads_total";
+    assert_eq!(crate::status::metric(&api, reloads, &ok).await, Some(1.0), "one signal, one reload");
+    assert_eq!(crate::status::metric(&api, reloads, &[("result", "error")]).await, Some(0.0));
+    let code = "000.00.31.H29-261201-0001";
+    assert_eq!(api.submit(PORTAL_TOKEN, "application/json", json_dossier(code).to_string()).await.0, 202);
+}
+
 /// What the collector received: each request's head (lower case) and body.
 type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
 

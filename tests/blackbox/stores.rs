@@ -173,6 +173,50 @@ impl Database {
     }
 }
 
+/// A lock on a store that holds a gateway's start until it is dropped: a write
+/// transaction on the SQLite file, the migration lock on PostgreSQL.
+pub struct StartHold {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Database {
+    /// Takes the lock and returns once it is held. The store must exist.
+    pub fn hold_start(&self) -> StartHold {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (held, holding) = std::sync::mpsc::channel::<()>();
+        let db = self.clone();
+        let thread = std::thread::spawn(move || match db {
+            Database::Sqlite(p) => {
+                let conn = rusqlite::Connection::open(p).expect("db opens");
+                conn.execute_batch("BEGIN EXCLUSIVE").expect("write lock");
+                held.send(()).unwrap();
+                let _ = released.recv();
+                conn.execute_batch("ROLLBACK").expect("released");
+            }
+            Database::Postgres(n) => {
+                let url = format!("{}/{n}?sslmode=disable", server());
+                let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL");
+                c.execute("SELECT pg_advisory_lock($1)", &[&gateway::store::postgres::MIGRATION_LOCK]).expect("lock");
+                held.send(()).unwrap();
+                let _ = released.recv();
+                c.execute("SELECT pg_advisory_unlock($1)", &[&gateway::store::postgres::MIGRATION_LOCK]).expect("unlock");
+            }
+        });
+        holding.recv().expect("the lock is held");
+        StartHold { release: Some(release), thread: Some(thread) }
+    }
+}
+
+impl Drop for StartHold {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Counts rows of a table in a gateway's database (while it runs or not).
 pub fn count_rows(db: &Database, table: &str) -> i64 {
     db.i64(&format!("SELECT COUNT(*) FROM {table}"))

@@ -223,13 +223,22 @@ pub struct GatewayProcess {
 impl GatewayProcess {
     /// Starts `lienthong serve` and waits until it is ready.
     pub async fn start(config: &Path) -> GatewayProcess {
-        let mut child = Command::new(bin())
+        Self::attach(Self::spawn(config), config).await
+    }
+
+    /// Starts `lienthong serve` without waiting for it.
+    pub fn spawn(config: &Path) -> Child {
+        Command::new(bin())
             .args(["serve", "--config"])
             .arg(config)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("gateway starts");
+            .expect("gateway starts")
+    }
+
+    /// Waits until a `spawn`ed gateway prints its address and is ready.
+    pub async fn attach(mut child: Child, config: &Path) -> GatewayProcess {
         let stdout = child.stdout.take().expect("stdout piped");
         let line = tokio::task::spawn_blocking(move || {
             let mut reader = BufReader::new(stdout);
