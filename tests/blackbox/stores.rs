@@ -194,14 +194,13 @@ impl Database {
                 let _ = released.recv();
                 conn.execute_batch("ROLLBACK").expect("released");
             }
-            Database::Postgres(n) => {
-                let url = format!("{}/{n}?sslmode=disable", server());
-                let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL");
-                c.execute("SELECT pg_advisory_lock($1)", &[&gateway::store::postgres::MIGRATION_LOCK]).expect("lock");
+            Database::Postgres(n) => with_client(&n, move |c| {
+                let lock = gateway::store::postgres::MIGRATION_LOCK;
+                c.execute("SELECT pg_advisory_lock($1)", &[&lock]).expect("lock");
                 held.send(()).unwrap();
                 let _ = released.recv();
-                c.execute("SELECT pg_advisory_unlock($1)", &[&gateway::store::postgres::MIGRATION_LOCK]).expect("unlock");
-            }
+                c.execute("SELECT pg_advisory_unlock($1)", &[&lock]).expect("unlock");
+            }),
         });
         holding.recv().expect("the lock is held");
         StartHold { release: Some(release), thread: Some(thread) }
