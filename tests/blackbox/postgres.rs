@@ -5,3 +5,6 @@ include!("suite.rs");
 
 /// Several replicas on one database: PostgreSQL only.
 mod replicas;
+
+/// The container image, run as the compose stack runs it on PostgreSQL.
+mod docker;

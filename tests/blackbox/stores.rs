@@ -26,7 +26,7 @@ fn server_ca() -> String {
 /// Runs `f` on a plain connection to database `name`, on a thread of its own (the
 /// synchronous client must not run on the tests' async runtime).
 fn with_client<T: Send>(name: &str, f: impl FnOnce(&mut postgres::Client) -> T + Send) -> T {
-    let url = format!("{}/{name}?sslmode=disable", server());
+    let url = plain_url(name);
     std::thread::scope(|s| {
         s.spawn(|| {
             let mut client = postgres::Client::connect(&url, postgres::NoTls)
@@ -38,9 +38,14 @@ fn with_client<T: Send>(name: &str, f: impl FnOnce(&mut postgres::Client) -> T +
     })
 }
 
+/// The URL of database `name` on the test server, without TLS.
+pub fn plain_url(name: &str) -> String {
+    format!("{}/{name}?sslmode=disable", server())
+}
+
 /// Creates an empty database for one test. Databases left by test processes that
 /// are gone are dropped first, so a machine does not fill up with them.
-fn create_database() -> String {
+pub fn create_database() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let pid = std::process::id();
     let name = format!("lt_test_{pid}_{}", N.fetch_add(1, Ordering::Relaxed));
