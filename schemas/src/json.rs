@@ -49,29 +49,34 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            let path = format!("{}{}", self.path, key);
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            // Formatted only where it is used: for a problem, or as the prefix of
+            // a nested object's paths (most fields are neither).
+            let path = || format!("{}{}", self.path, key);
             let Some(spec) = fields::find(self.table, &key) else {
-                self.problems.push(FieldError::new(path, FieldErrorKind::Unknown, "not a field of this object"));
+                self.problems.push(FieldError::new(path(), FieldErrorKind::Unknown, "not a field of this object"));
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
             if self.out.contains_key(spec.name) {
-                self.problems.push(FieldError::new(path, FieldErrorKind::Duplicate, "appears more than once"));
+                self.problems.push(FieldError::new(path(), FieldErrorKind::Duplicate, "appears more than once"));
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
             let value = match spec.kind {
                 FieldKind::List(item) => {
-                    let items =
-                        map.next_value_seed(ListSeed { table: fields::table(item), path, problems: self.problems })?;
+                    let items = map.next_value_seed(ListSeed {
+                        table: fields::table(item),
+                        path: path(),
+                        problems: self.problems,
+                    })?;
                     Some(RawValue::List(items))
                 }
                 FieldKind::Object(name) => {
                     let mut obj = RawObject::new();
                     let seed = ObjectSeed {
                         table: fields::table(name),
-                        path: format!("{path}."),
+                        path: path() + ".",
                         problems: self.problems,
                         out: &mut obj,
                     };
@@ -159,6 +164,34 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
     }
 }
 
+/// An object's key, borrowed from the input unless it holds an escape.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(v.into()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(v.to_owned().into()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(v.into()))
+    }
+}
+
 /// A scalar field: a string, or a number taken as its text; `null` is absent.
 struct Scalar(Option<String>);
 
@@ -209,6 +242,15 @@ mod tests {
         assert_eq!(raw.get("Email"), None);
         assert_eq!(crate::raw::text(&raw.list("DanhSachLePhi")[0], "Gia"), Some("50000"));
         assert!(raw.problems.is_empty());
+    }
+
+    #[test]
+    fn an_escaped_key_is_read_as_the_name_it_spells() {
+        // `\u0048` is `H`: the same field as `MaHoSo`, so a repeat of it.
+        let raw = parse_json(br#"{"Ma\u0048oSo":"A","MaHoSo":"B","B\u006fgus":1}"#).unwrap();
+        assert_eq!(raw.get("MaHoSo"), Some("A"));
+        let got: Vec<(&str, FieldErrorKind)> = raw.problems.iter().map(|p| (p.field.as_str(), p.kind)).collect();
+        assert_eq!(got, vec![("MaHoSo", FieldErrorKind::Duplicate), ("Bogus", FieldErrorKind::Unknown)]);
     }
 
     #[test]

@@ -109,24 +109,38 @@ pub(crate) fn opt(item: &RawObject, name: &str) -> Option<String> {
     raw::text(item, name).map(str::to_owned)
 }
 
-/// Checks every field of `obj` against `table`, recursing into objects and lists.
+/// Checks every field of `obj` against `table`, recursing into objects and lists;
+/// `path` prefixes the paths of the errors.
 pub(crate) fn check_object(errors: &mut Vec<FieldError>, table: &'static [FieldSpec], path: &str, obj: &RawObject) {
+    check_object_at(errors, table, &mut path.to_owned(), obj);
+}
+
+/// [`check_object`] with the path in one buffer: each field's name is appended
+/// for the time it is checked and then cut off again, so a valid dossier formats
+/// no path at all.
+fn check_object_at(errors: &mut Vec<FieldError>, table: &'static [FieldSpec], path: &mut String, obj: &RawObject) {
+    let base = path.len();
     for spec in table {
-        let at = format!("{path}{}", spec.name);
+        path.push_str(spec.name);
         match (spec.kind, obj.get(spec.name)) {
             (FieldKind::Object(t), Some(RawValue::Object(inner))) => {
-                check_object(errors, fields::table(t), &format!("{at}."), inner)
+                path.push('.');
+                check_object_at(errors, fields::table(t), path, inner);
             }
             (FieldKind::List(t), Some(RawValue::List(items))) => {
                 if spec.required && items.is_empty() {
-                    errors.push(FieldError::new(at.clone(), FieldErrorKind::Missing, "needs at least one item"));
+                    errors.push(FieldError::new(path.as_str(), FieldErrorKind::Missing, "needs at least one item"));
                 }
+                let at = path.len();
                 for (i, item) in items.iter().enumerate() {
-                    check_object(errors, fields::table(t), &format!("{at}[{i}]."), item);
+                    use std::fmt::Write;
+                    let _ = write!(path, "[{i}].");
+                    check_object_at(errors, fields::table(t), path, item);
+                    path.truncate(at);
                 }
             }
             (FieldKind::Object(_) | FieldKind::List(_), None) if spec.required => {
-                errors.push(FieldError::new(at, FieldErrorKind::Missing, "is required"))
+                errors.push(FieldError::new(path.as_str(), FieldErrorKind::Missing, "is required"))
             }
             (FieldKind::Object(_) | FieldKind::List(_), _) => {}
             (_, value) => {
@@ -134,9 +148,10 @@ pub(crate) fn check_object(errors: &mut Vec<FieldError>, table: &'static [FieldS
                     Some(RawValue::Text(s)) => Some(s.trim()).filter(|s| !s.is_empty()),
                     _ => None,
                 };
-                check(errors, spec, &at, text);
+                check(errors, spec, path, text);
             }
         }
+        path.truncate(base);
     }
 }
 

@@ -147,13 +147,13 @@ impl<'a> Parser<'a> {
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     }
-                    let field_path = format!("{path}{name}");
                     let value = match spec.kind {
-                        FieldKind::List(item) => Some(RawValue::List(self.list(&field_path, item)?)),
+                        FieldKind::List(item) => Some(RawValue::List(self.list(&format!("{path}{name}"), item)?)),
                         FieldKind::Object(t) => {
-                            Some(RawValue::Object(self.object(fields::table(t), &format!("{field_path}."), false)?))
+                            Some(RawValue::Object(self.object(fields::table(t), &format!("{path}{name}."), false)?))
                         }
-                        _ => self.text(&field_path)?.map(RawValue::Text),
+                        // The path is formatted only for a problem.
+                        _ => self.text(path, &name)?.map(RawValue::Text),
                     };
                     if let Some(v) = value {
                         out.insert(spec.name, v);
@@ -196,8 +196,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Reads a text-only element's content up to its end tag.
-    fn text(&mut self, field: &str) -> Result<Option<String>, ParseError> {
+    /// Reads a text-only element's content up to its end tag; the field is `name`
+    /// under `path`.
+    fn text(&mut self, path: &str, name: &str) -> Result<Option<String>, ParseError> {
         let mut out = String::new();
         loop {
             match self.r.read_event().map_err(malformed)? {
@@ -218,7 +219,11 @@ impl<'a> Parser<'a> {
                 }
                 Event::Comment(_) => {}
                 Event::Start(e) => {
-                    self.problems.push(FieldError::new(field, FieldErrorKind::Invalid, "must hold text only"));
+                    self.problems.push(FieldError::new(
+                        format!("{path}{name}"),
+                        FieldErrorKind::Invalid,
+                        "must hold text only",
+                    ));
                     self.r.read_to_end(e.name()).map_err(malformed)?;
                 }
                 Event::Eof => return Err(bad("unexpected end of document")),
