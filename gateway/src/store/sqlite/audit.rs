@@ -114,7 +114,7 @@ pub(super) fn last_head(c: &Connection) -> Result<Option<AuditHead>, StoreError>
 /// Signed heads after `after`, in order.
 pub(super) fn heads(c: &Connection, after: i64, limit: usize) -> Result<Vec<AuditHead>, StoreError> {
     let mut stmt = c
-        .prepare_cached("SELECT seq, chain, signed_at_ns, jws FROM audit_heads WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        .prepare_cached("SELECT seq, chain, signed_at_ns, jws FROM audit_heads WHERE seq > ?1 ORDER BY seq LIMIT CAST(?2 AS INTEGER)")
         .map_err(db)?;
     let rows = stmt.query_map(params![after, limit as i64], head).map_err(db)?;
     rows.map(|r| to_head(r.map_err(db)?)).collect()
@@ -133,7 +133,7 @@ pub(super) fn records(c: &Connection, after: i64, limit: usize) -> Result<AuditP
                                          FROM deliveries v JOIN dossiers d ON d.code = v.dossier_code
                                          LEFT JOIN status_events e ON e.id = v.event_id WHERE v.id = a.ref_id)
                 END
-             FROM audit_log a WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2",
+             FROM audit_log a WHERE a.seq > ?1 ORDER BY a.seq LIMIT CAST(?2 AS INTEGER)",
         )
         .map_err(db)?;
     type Raw = (i64, i64, String, String, Vec<u8>, Option<String>, Vec<u8>, Vec<u8>, Option<i64>, Option<Vec<u8>>);

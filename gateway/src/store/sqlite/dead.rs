@@ -21,7 +21,9 @@ fn letter(r: &Row<'_>) -> rusqlite::Result<DeadLetter> {
 
 /// Up to `limit` dead letters after id `after`, by id.
 pub(super) fn list(c: &Connection, after: i64, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE state = 'failed' AND id > ?1 ORDER BY id LIMIT ?2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE state = 'failed' AND id > ?1 ORDER BY id LIMIT CAST(?2 AS INTEGER)"
+    );
     let mut stmt = c.prepare_cached(&sql).map_err(db)?;
     let rows = stmt.query_map(params![after, i64::try_from(limit).unwrap_or(i64::MAX)], letter).map_err(db)?;
     rows.collect::<Result<_, _>>().map_err(db)

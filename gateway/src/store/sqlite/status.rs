@@ -14,6 +14,16 @@ use crate::store::{
     StatusOutcome, StoreError,
 };
 
+/// A page of a member's feed: entries after a sequence number, oldest first
+/// (the limit bound as in `CLAIM`).
+pub(super) const FEED_PAGE: &str =
+    "SELECT f.seq, COALESCE(e.id, n.id), COALESCE(e.dossier_code, n.dossier_code), COALESCE(e.event, n.body),
+            COALESCE(e.reported_by, 'gateway'), f.recorded_at_ms, f.notice_id IS NOT NULL
+     FROM feed_entries f
+     LEFT JOIN status_events e ON e.id = f.event_id
+     LEFT JOIN notices n ON n.id = f.notice_id
+     WHERE f.member = ?1 AND f.seq > ?2 ORDER BY f.seq LIMIT CAST(?3 AS INTEGER)";
+
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
@@ -188,16 +198,7 @@ pub(super) fn feed(c: &Connection, member: &str, after: Option<u64>, limit: usiz
         return Ok(FeedPage::Expired { floor });
     }
     let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT f.seq, COALESCE(e.id, n.id), COALESCE(e.dossier_code, n.dossier_code), COALESCE(e.event, n.body),
-                    COALESCE(e.reported_by, 'gateway'), f.recorded_at_ms, f.notice_id IS NOT NULL
-             FROM feed_entries f
-             LEFT JOIN status_events e ON e.id = f.event_id
-             LEFT JOIN notices n ON n.id = f.notice_id
-             WHERE f.member = ?1 AND f.seq > ?2 ORDER BY f.seq LIMIT ?3",
-        )
-        .map_err(db)?;
+    let mut stmt = c.prepare_cached(FEED_PAGE).map_err(db)?;
     let entries = stmt
         .query_map(params![member, after, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok(FeedEntry {
@@ -292,7 +293,7 @@ pub(super) fn open_dossiers(
     let mut stmt = c
         .prepare_cached(
             "SELECT code FROM dossiers WHERE agency = ?1 AND code > ?2 AND (status IS NULL OR status NOT IN (3, 7, 8, 10))
-             ORDER BY code LIMIT ?3",
+             ORDER BY code LIMIT CAST(?3 AS INTEGER)",
         )
         .map_err(db)?;
     let codes = stmt

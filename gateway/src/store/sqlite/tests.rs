@@ -211,3 +211,52 @@ fn a_claim_reads_only_waiting_deliveries_through_their_index() {
     assert!(plan.iter().any(|p| p.contains("USING INDEX deliveries_due")), "{plan:?}");
     assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
 }
+
+/// How often SQLite compiled `sql` again while it ran it four times, with other
+/// values each time.
+fn reprepares(c: &Connection, sql: &str) -> i32 {
+    let mut stmt = c.prepare(sql).unwrap();
+    for i in 0..4i64 {
+        let agency = (i % 2 == 1).then_some("moj");
+        let n = stmt.parameter_count();
+        let values: Vec<Box<dyn rusqlite::ToSql>> = (1..=n)
+            .map(|k| -> Box<dyn rusqlite::ToSql> {
+                if k == 4 {
+                    Box::new(agency)
+                } else {
+                    Box::new(i * 10 + k as i64)
+                }
+            })
+            .collect();
+        let mut rows = stmt.query(rusqlite::params_from_iter(values.iter())).unwrap();
+        while rows.next().unwrap().is_some() {}
+    }
+    stmt.get_status(rusqlite::StatementStatus::RePrepare)
+}
+
+#[test]
+fn claims_and_feed_pages_are_not_compiled_again_on_each_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let c = Connection::open(&path).unwrap();
+    // The premise: with a bound LIMIT after an ORDER BY, this SQLite build (STAT4)
+    // compiles the statement again whenever the bound values change.
+    let bound = "SELECT id FROM deliveries WHERE next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2";
+    assert_eq!(reprepares(&c, bound), 4, "SQLite no longer re-prepares a bound LIMIT: the CAST can go");
+    assert_eq!(reprepares(&c, CLAIM), 0, "the claim is compiled on every claim");
+    assert_eq!(reprepares(&c, status::FEED_PAGE), 0, "a feed page is compiled on every read");
+}
+
+#[test]
+fn no_query_of_the_store_binds_its_limit_bare() {
+    for (file, text) in [
+        ("sqlite.rs", include_str!("../sqlite.rs")),
+        ("audit.rs", include_str!("audit.rs")),
+        ("dead.rs", include_str!("dead.rs")),
+        ("read.rs", include_str!("read.rs")),
+        ("status.rs", include_str!("status.rs")),
+    ] {
+        assert!(!text.contains("LIMIT ?"), "{file}: write LIMIT CAST(?n AS INTEGER), see CLAIM");
+    }
+}
