@@ -206,24 +206,7 @@ async fn the_image_is_small_runs_as_a_non_root_user_and_serves_the_compose_stack
         .await
         .unwrap();
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let view: serde_json::Value = http
-            .get(format!("{base}/v1/dossiers/{code}"))
-            .bearer_auth(OPERATOR)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let deliveries = view["deliveries"].as_array().cloned().unwrap_or_default();
-        if deliveries.len() >= 2 && deliveries.iter().all(|d| d["state"] == "delivered") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not delivered from the container: {view}\n{}", tail(&logs()));
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    crate::support::Api::new(base).wait_all_delivered_as(OPERATOR, code, 2, Duration::from_secs(60)).await;
 
     // `docker stop` (SIGTERM, the image's STOPSIGNAL) ends it cleanly.
     let (ok, out) = docker(&["stop", "-t", "30", &gateway]);

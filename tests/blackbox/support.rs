@@ -428,9 +428,20 @@ impl Api {
 
     /// Polls until every delivery of the dossier (at least `count`) is delivered.
     pub async fn wait_all_delivered(&self, code: &str, count: usize, within: Duration) -> serde_json::Value {
+        self.wait_all_delivered_as(OPERATOR_TOKEN, code, count, within).await
+    }
+
+    /// [`Api::wait_all_delivered`], reading the dossier with `token`.
+    pub async fn wait_all_delivered_as(
+        &self,
+        token: &str,
+        code: &str,
+        count: usize,
+        within: Duration,
+    ) -> serde_json::Value {
         let deadline = Instant::now() + within;
         loop {
-            let (_, view) = self.dossier(OPERATOR_TOKEN, code).await;
+            let (_, view) = self.dossier(token, code).await;
             let deliveries = view["deliveries"].as_array().cloned().unwrap_or_default();
             if deliveries.len() >= count && deliveries.iter().all(|d| d["state"] == "delivered") {
                 return view;
