@@ -8,11 +8,11 @@
 //! container registry can be assumed reachable; the Dockerfile is the one
 //! operators build with `rust:1-slim-bookworm` and `debian:bookworm-slim`.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::json_dossier;
+use crate::deploy::{repo_file, run};
+use crate::support::{json_dossier, Api};
 
 const IMAGE: &str = "lienthong:blackbox";
 /// The development tokens whose hashes deploy/compose/lienthong.toml holds.
@@ -20,16 +20,6 @@ const PORTAL: &str = "dev-portal-hanoi-token";
 const OPERATOR: &str = "dev-operator-token";
 /// The largest image that is still "small": Debian's slim base is about 75 MB.
 const MAX_IMAGE_BYTES: u64 = 120_000_000;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Runs a command: whether it succeeded, and its output (stdout then stderr).
-fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
-}
 
 fn docker(args: &[&str]) -> (bool, String) {
     run(Command::new("docker").args(args))
@@ -66,11 +56,11 @@ impl Drop for Cleanup {
 async fn the_image_is_small_runs_as_a_non_root_user_and_serves_the_compose_stack() {
     let (ok, out) = docker(&["info", "--format", "{{.ServerVersion}}"]);
     assert!(ok, "no Docker engine answers (.ci/run starts one): {out}");
-    let (ok, out) = run(&mut Command::new(repo().join("deploy/docker/bases")));
+    let (ok, out) = run(&mut Command::new(repo_file("deploy/docker/bases")));
     assert!(ok, "deploy/docker/bases:\n{}", tail(&out));
 
     let started = Instant::now();
-    let (ok, out) = run(Command::new("docker").current_dir(repo()).args([
+    let (ok, out) = run(Command::new("docker").current_dir(repo_file("")).args([
         "build",
         "--network",
         "host",
@@ -110,7 +100,7 @@ async fn the_image_is_small_runs_as_a_non_root_user_and_serves_the_compose_stack
 
     // The compose stack's configuration, with its store on this machine.
     let database = crate::stores::create_database();
-    let compose = std::fs::read_to_string(repo().join("deploy/compose/lienthong.toml")).unwrap();
+    let compose = std::fs::read_to_string(repo_file("deploy/compose/lienthong.toml")).unwrap();
     let stack_url = "postgres://lienthong:lienthong-dev@postgres:5432/lienthong?sslmode=disable";
     assert!(compose.contains(stack_url), "the stack's store URL changed: update this test");
     let config = compose.replace(stack_url, &crate::stores::plain_url(&database));
@@ -128,7 +118,7 @@ async fn the_image_is_small_runs_as_a_non_root_user_and_serves_the_compose_stack
     let _cleanup = Cleanup { containers: vec![simulators.clone(), gateway.clone()], volume: volume.clone() };
     let mount_config = format!("{}:/etc/lienthong/lienthong.toml:ro", config_file.display());
     let mount_data = format!("{volume}:/var/lib/lienthong");
-    let compose_file = std::fs::read_to_string(repo().join("deploy/compose/compose.yaml")).unwrap();
+    let compose_file = std::fs::read_to_string(repo_file("deploy/compose/compose.yaml")).unwrap();
     let mut env = Vec::new();
     for var in [
         "LIENTHONG_DVCQG_PASSWORD",
@@ -167,6 +157,7 @@ async fn the_image_is_small_runs_as_a_non_root_user_and_serves_the_compose_stack
     let logs = || docker(&["logs", &gateway]).1;
     let base = "http://127.0.0.1:8080";
     let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let api = Api { base: base.to_owned(), http: http.clone() };
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
@@ -197,16 +188,9 @@ async fn the_image_is_small_runs_as_a_non_root_user_and_serves_the_compose_stack
         "DanToc": "Kinh", "QuocTich": "Việt Nam", "HoTenMe": "Nguyễn Thị Hồng Nhung"}}});
     // Justice takes files only inline.
     dossier["TaiLieuNop"] = serde_json::json!([{"TenTepDinhKem": "to-khai.pdf", "DuLieuTep": "JVBERi0xLjQKJSVFT0YK"}]);
-    let r = http
-        .post(format!("{base}/v1/dossiers"))
-        .bearer_auth(PORTAL)
-        .header("content-type", "application/json")
-        .body(dossier.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
-    crate::support::Api::new(base).wait_all_delivered_as(OPERATOR, code, 2, Duration::from_secs(60)).await;
+    let (status, receipt) = api.submit(PORTAL, "application/json", dossier.to_string()).await;
+    assert_eq!(status, 202, "{receipt}");
+    api.wait_all_delivered_as(OPERATOR, code, 2, Duration::from_secs(60)).await;
 
     // `docker stop` (SIGTERM, the image's STOPSIGNAL) ends it cleanly.
     let (ok, out) = docker(&["stop", "-t", "30", &gateway]);

@@ -195,12 +195,18 @@ async fn the_wal_is_checkpointed_beside_the_writer() {
     }
 }
 
-#[test]
-fn a_claim_reads_only_waiting_deliveries_through_their_index() {
+/// A plain connection to a store file with every migration applied.
+fn migrated_connection() -> (tempfile::TempDir, Connection) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     drop(SqliteStore::open(&path).unwrap());
     let c = Connection::open(&path).unwrap();
+    (dir, c)
+}
+
+#[test]
+fn a_claim_reads_only_waiting_deliveries_through_their_index() {
+    let (_dir, c) = migrated_connection();
     let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {CLAIM}")).unwrap();
     let plan: Vec<String> = stmt
         .query_map(params![0i64, 0i64, 10i64, Option::<String>::None], |r| r.get::<_, String>(3))
@@ -236,10 +242,7 @@ fn reprepares(c: &Connection, sql: &str) -> i32 {
 
 #[test]
 fn claims_and_feed_pages_are_not_compiled_again_on_each_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
-    drop(SqliteStore::open(&path).unwrap());
-    let c = Connection::open(&path).unwrap();
+    let (_dir, c) = migrated_connection();
     // The premise: with a bound LIMIT after an ORDER BY, this SQLite build (STAT4)
     // compiles the statement again whenever the bound values change.
     let bound = "SELECT id FROM deliveries WHERE next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2";
