@@ -11,6 +11,7 @@
 //! would wait for the copy and the sync too.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,6 +44,13 @@ pub struct SqliteStore {
 /// How often the WAL is checkpointed.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
+/// WAL frames (pages) past which a checkpoint starts the WAL over: 64 MiB of 4 KiB
+/// pages.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// Prepared statements each connection keeps.
+const STATEMENT_CACHE: usize = 128;
+
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
@@ -65,12 +73,21 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Room for every statement the writer runs (rusqlite keeps 16), so that none
+    // is evicted and compiled again under load.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, CHECKPOINT_EVERY, WAL_RESTART_FRAMES)
+    }
+
+    /// [`Self::open`], checkpointing every `tick`, with the WAL started over past
+    /// `restart_frames` frames.
+    fn open_with(path: &Path, tick: Duration, restart_frames: i64) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Database(format!("creating {}: {e}", dir.display())))?;
@@ -79,20 +96,27 @@ impl SqliteStore {
         migrations::apply(&mut conn).map_err(db)?;
         // The database file belongs to this one process: claims held by a previous
         // run (which crashed or was killed mid-delivery) are released now rather
-        // than when their lease would have ended.
-        conn.execute("UPDATE deliveries SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL", []).map_err(db)?;
+        // than when their lease would have ended: they are due now.
+        conn.execute(
+            "UPDATE deliveries SET lease_until_ms = NULL, next_attempt_ms = MIN(next_attempt_ms, ?1)
+             WHERE lease_until_ms IS NOT NULL",
+            [Utc::now().timestamp_millis()],
+        )
+        .map_err(db)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db)?;
         let reader = open(path).map_err(db)?;
         let checkpointer = open(path).map_err(db)?;
         let (stop, stopped) = mpsc::channel::<()>();
+        let restart = Arc::new(AtomicBool::new(false));
+        let wanted = restart.clone();
         std::thread::Builder::new()
             .name("lienthong-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &stopped))
+            .spawn(move || checkpoint_loop(&checkpointer, &stopped, tick, restart_frames, &wanted))
             .map_err(|e| StoreError::Database(e.to_string()))?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("lienthong-store".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, &restart))
             .map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(Self { writer: tx, reader: Arc::new(Mutex::new(reader)), _checkpoints: Some(stop) })
     }
@@ -125,20 +149,44 @@ impl SqliteStore {
     }
 }
 
-/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] until the store is dropped. A
+/// Checkpoints the WAL every `tick` ([`CHECKPOINT_EVERY`]) until the store is dropped. A
 /// failed checkpoint (the database busy) is retried at the next tick; the WAL
 /// only grows meanwhile.
-fn checkpoint_loop(conn: &Connection, stop: &mpsc::Receiver<()>) {
-    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(error = %e, "WAL checkpoint failed; retried at the next tick");
+///
+/// A passive checkpoint never waits for the writer, so under steady load it never
+/// catches up with the WAL's last frame, and SQLite starts the WAL over only when
+/// it has. The WAL then grew for as long as the load lasted (800 MB for a backlog
+/// of 30,000 dossiers). Once it holds more than `restart_frames` frames, this
+/// loop asks the writer, through `restart`, to start it over between two batches.
+fn checkpoint_loop(
+    conn: &Connection,
+    stop: &mpsc::Receiver<()>,
+    tick: Duration,
+    restart_frames: i64,
+    restart: &AtomicBool,
+) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(tick) {
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+            Ok(frames) if frames > restart_frames => restart.store(true, Ordering::Relaxed),
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "WAL checkpoint failed; retried at the next tick"),
         }
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
+/// Applies batches until the store is dropped. When the checkpoint loop asks, the
+/// writer copies what the passive checkpoints have not and truncates the WAL: a
+/// pause of the writer for about one tick's frames. Done by the checkpoint
+/// thread, the same checkpoint waited for the writer to let go of the database
+/// and, under load, it hardly ever did.
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>, restart: &AtomicBool) {
     while let Some(batch) = batch::next_batch(&rx) {
         run_batch(&mut conn, batch);
+        if restart.swap(false, Ordering::Relaxed) {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "the WAL could not be started over; it is tried again later");
+            }
+        }
     }
 }
 
@@ -217,19 +265,20 @@ fn in_savepoint<T>(
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     // A nested savepoint on the open transaction; dropping it unapplied rolls it back.
-    tx.execute_batch("SAVEPOINT op").map_err(db)?;
+    tx.prepare_cached("SAVEPOINT op").and_then(|mut s| s.execute([])).map_err(db)?;
     let r = f(tx);
-    let end = if r.is_ok() { "RELEASE op" } else { "ROLLBACK TO op; RELEASE op" };
-    tx.execute_batch(end).map_err(db)?;
+    if r.is_ok() {
+        tx.prepare_cached("RELEASE op").and_then(|mut s| s.execute([])).map_err(db)?;
+    } else {
+        tx.execute_batch("ROLLBACK TO op; RELEASE op").map_err(db)?;
+    }
     r
 }
 
 fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
     let existing: Option<(String, Vec<u8>, String)> = c
-        .query_row("SELECT sender, content_hash, receipt FROM dossiers WHERE code = ?1", [d.code.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()
+        .prepare_cached("SELECT sender, content_hash, receipt FROM dossiers WHERE code = ?1")
+        .and_then(|mut s| s.query_row([d.code.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
         .map_err(db)?;
     if let Some((sender, hash, receipt)) = existing {
         if sender == d.sender.as_str() && hash == d.content_hash {
@@ -240,11 +289,13 @@ fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
     }
     let now = Utc::now().timestamp_millis();
     let receipt = serde_json::to_string(&d.receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO dossiers (code, sender, agency, procedure_code, content_hash, media_type, body, canonical, receipt,
                                correlation_id, accepted_at_ms, received_at_ns, due_at_ns)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
+    )
+    .and_then(|mut s| {
+        s.execute(params![
             d.code.as_str(),
             d.sender.as_str(),
             d.agency.as_str(),
@@ -258,8 +309,8 @@ fn submit(c: &Connection, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
             now,
             to_ns(&d.received_at),
             to_ns(&d.due_at)
-        ],
-    )
+        ])
+    })
     .map_err(db)?;
     let mut insert = c
         .prepare_cached(
@@ -289,26 +340,47 @@ fn log_acceptance(c: &Connection, d: &NewDossier, receipt: &str) -> Result<(), S
     Ok(())
 }
 
-/// Claims due deliveries. Due first, in the order of the partial index
-/// `deliveries_due` (only waiting rows): ordered by id alone, SQLite walked the
-/// whole table in rowid order, past every delivery ever made, on each claim, so a
-/// claim cost grew with the history and a large backlog drained ever slower.
+/// Claims due deliveries, due first, through the partial index of waiting rows:
+/// `deliveries_due_by_agency` for one agency's loop, `deliveries_due` for any.
+/// Ordered by id alone, SQLite walked the whole table in rowid order, past every
+/// delivery ever made, on each claim, so a claim cost grew with the history and a
+/// large backlog drained ever slower.
+///
+/// A claim moves the delivery's `next_attempt_ms` to the end of its lease, which
+/// is when it is due again if the attempt never reports. Deliveries in flight are
+/// then past the index range a claim reads, so a claim reads only what it takes.
+/// With the lease checked row by row instead, each claim walked every delivery in
+/// flight (and, with the agency outside the index range, every other agency's
+/// waiting deliveries too), and a drain slowed as its queue grew.
 ///
 /// The limit is bound as `CAST(?3 AS INTEGER)`, not as `?3`: this SQLite build
 /// (STAT4) plans an `ORDER BY` with a bound limit for the value bound, so it compiled the
 /// statement again on every run, about 240 allocations a dossier under load.
 /// Every other query of this store takes its limit the same way.
-const CLAIM: &str = "UPDATE deliveries SET lease_until_ms = ?1
+macro_rules! claim_sql {
+    ($agency:literal) => {
+        concat!(
+            "UPDATE deliveries SET lease_until_ms = ?1, next_attempt_ms = ?1
      WHERE id IN (SELECT id FROM deliveries d
-                  WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= ?2
-                    AND (?4 IS NULL OR agency = ?4)
+                  WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= ?2",
+            $agency,
+            "
                     AND (lease_until_ms IS NULL OR lease_until_ms < ?2)
                     AND (event_id IS NULL OR NOT EXISTS (
                         SELECT 1 FROM deliveries p
                         WHERE p.dossier_code = d.dossier_code AND p.agency = d.agency AND p.id < d.id
                           AND p.state IN ('queued', 'retrying')))
                   ORDER BY next_attempt_ms, id LIMIT CAST(?3 AS INTEGER))
-     RETURNING id, agency, dossier_code, idempotency_key, attempts, event_id, created_at_ms";
+     RETURNING id, agency, dossier_code, idempotency_key, attempts, event_id, created_at_ms"
+        )
+    };
+}
+
+/// Claims one agency's due deliveries (`?4` is the agency).
+const CLAIM_AGENCY: &str = claim_sql!(" AND agency = ?4");
+
+/// Claims due deliveries of any agency.
+const CLAIM_ANY: &str = claim_sql!("");
 
 fn claim(
     c: &Connection,
@@ -319,9 +391,14 @@ fn claim(
 ) -> Result<Vec<DeliveryJob>, StoreError> {
     let now_ms = now.timestamp_millis();
     let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
-    let mut stmt = c.prepare_cached(CLAIM).map_err(db)?;
+    let limit = limit as i64;
+    let (sql, values): (_, &[&dyn rusqlite::ToSql]) = match &agency {
+        Some(a) => (CLAIM_AGENCY, &[&until, &now_ms, &limit, a]),
+        None => (CLAIM_ANY, &[&until, &now_ms, &limit]),
+    };
+    let mut stmt = c.prepare_cached(sql).map_err(db)?;
     let rows = stmt
-        .query_map(params![until, now_ms, limit as i64, agency], |r| {
+        .query_map(values, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -375,13 +452,13 @@ fn record(c: &Connection, id: i64, result: &AttemptResult) -> Result<Option<Stri
     };
     let gave_up = matches!(result, AttemptResult::Failed { gave_up: true, .. });
     let n = c
-        .execute(
+        .prepare_cached(
             "UPDATE deliveries SET state = ?1, attempts = attempts + 1, last_error = COALESCE(?2, last_error),
                  agency_ref = COALESCE(?3, agency_ref), delivered_at_ms = ?4, next_attempt_ms = ?5, lease_until_ms = NULL,
                  gave_up = ?7
              WHERE id = ?6 AND state IN ('queued', 'retrying')",
-            params![state, error, agency_ref, delivered, next, id, gave_up],
         )
+        .and_then(|mut s| s.execute(params![state, error, agency_ref, delivered, next, id, gave_up]))
         .map_err(db)?;
     if n == 0 {
         return Err(StoreError::Corrupt(format!("delivery {id} is not pending")));

@@ -24,8 +24,10 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Document, C14nError> {
         None => (0, bytes),
     };
     std::str::from_utf8(body).map_err(|_| C14nError::Encoding)?;
+    // About one element and one text node per `<`: reserved once, not grown.
+    let nodes = Vec::with_capacity(body.iter().filter(|&&c| c == b'<').count().saturating_mul(2).saturating_add(2));
     let mut b = Builder {
-        doc: Document { nodes: Vec::new(), root: NodeId(0), input_len: body.len() },
+        doc: Document { nodes, root: NodeId(0), input_len: body.len() },
         open: vec![NodeId(0)],
         scope: HashMap::new(),
         declared: Vec::new(),

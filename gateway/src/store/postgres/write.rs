@@ -170,6 +170,34 @@ fn submit(c: &mut Tx<'_, '_>, d: &NewDossier) -> Result<SubmitOutcome, StoreErro
     Ok(SubmitOutcome::Accepted(d.receipt.clone()))
 }
 
+/// The claim of due deliveries, with `$agency` the agency's condition. As in the
+/// SQLite store, a claim moves `next_attempt_ms` to the end of its lease, so the
+/// deliveries in flight are past the range of the index a claim reads, and one
+/// agency's loop reads that agency's part of the index only.
+macro_rules! claim_sql {
+    ($agency:literal) => {
+        concat!(
+            "UPDATE deliveries v SET lease_until_ms = $1, next_attempt_ms = $1
+         FROM dossiers s
+         WHERE v.id IN (SELECT id FROM deliveries d
+                        WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= $2",
+            $agency,
+            "
+                          AND (lease_until_ms IS NULL OR lease_until_ms < $2)
+                          AND (event_id IS NULL OR NOT EXISTS (
+                              SELECT 1 FROM deliveries p
+                              WHERE p.dossier_code = d.dossier_code AND p.agency = d.agency AND p.id < d.id
+                                AND p.state IN ('queued', 'retrying')))
+                        ORDER BY next_attempt_ms, id LIMIT $3
+                        FOR UPDATE SKIP LOCKED)
+           AND s.code = v.dossier_code
+         RETURNING v.id, v.agency, v.dossier_code, v.idempotency_key, v.attempts, v.event_id, v.created_at_ms,
+                   s.canonical, s.correlation_id,
+                   (SELECT e.event FROM status_events e WHERE e.id = v.event_id)"
+        )
+    };
+}
+
 fn claim(
     c: &mut Tx<'_, '_>,
     now: DateTime<Utc>,
@@ -183,25 +211,10 @@ fn claim(
     // Rows another replica is claiming or recording right now are skipped, not
     // waited for; a status delivery waits while an earlier one of its dossier to
     // the same agency is pending, whoever holds that one.
-    let rows = c.all(
-        "UPDATE deliveries v SET lease_until_ms = $1
-         FROM dossiers s
-         WHERE v.id IN (SELECT id FROM deliveries d
-                        WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= $2
-                          AND ($4::text IS NULL OR agency = $4)
-                          AND (lease_until_ms IS NULL OR lease_until_ms < $2)
-                          AND (event_id IS NULL OR NOT EXISTS (
-                              SELECT 1 FROM deliveries p
-                              WHERE p.dossier_code = d.dossier_code AND p.agency = d.agency AND p.id < d.id
-                                AND p.state IN ('queued', 'retrying')))
-                        ORDER BY next_attempt_ms, id LIMIT $3
-                        FOR UPDATE SKIP LOCKED)
-           AND s.code = v.dossier_code
-         RETURNING v.id, v.agency, v.dossier_code, v.idempotency_key, v.attempts, v.event_id, v.created_at_ms,
-                   s.canonical, s.correlation_id,
-                   (SELECT e.event FROM status_events e WHERE e.id = v.event_id)",
-        &[&until, &now_ms, &limit, &agency],
-    )?;
+    let rows = match agency {
+        Some(agency) => c.all(claim_sql!(" AND agency = $4"), &[&until, &now_ms, &limit, &agency])?,
+        None => c.all(claim_sql!(""), &[&until, &now_ms, &limit])?,
+    };
     let mut jobs = rows
         .iter()
         .map(|r| {

@@ -15,7 +15,7 @@ use crate::store::{
 };
 
 /// A page of a member's feed: entries after a sequence number, oldest first
-/// (the limit bound as in `CLAIM`).
+/// (the limit bound as in `claim_sql`).
 pub(super) const FEED_PAGE: &str =
     "SELECT f.seq, COALESCE(e.id, n.id), COALESCE(e.dossier_code, n.dossier_code), COALESCE(e.event, n.body),
             COALESCE(e.reported_by, 'gateway'), f.recorded_at_ms, f.notice_id IS NOT NULL

@@ -195,6 +195,44 @@ async fn the_wal_is_checkpointed_beside_the_writer() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_steady_writes_the_wal_is_started_over_and_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let wal = dir.path().join("t.db-wal");
+    // Checkpointed every 100 ms, and started over past 256 frames (1 MiB).
+    let s = Arc::new(SqliteStore::open_with(&path, Duration::from_millis(100), 256).unwrap());
+    let mut largest = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    // 32 writers keep the store's writer busy for three seconds (30 checkpoint
+    // ticks), as under load.
+    let until = tokio::time::Instant::now() + Duration::from_secs(3);
+    for w in 0..32 {
+        let s = s.clone();
+        tasks.spawn(async move {
+            let mut i = 0;
+            while tokio::time::Instant::now() < until {
+                let mut d = new_dossier(&format!("000.00.31.H29-261122-{:04}", i * 32 + w), "portal-a", 1);
+                d.body = vec![b' '; 4 * 1024];
+                s.submit(d).await.unwrap();
+                i += 1;
+            }
+        });
+    }
+    while !tasks.is_empty() {
+        tokio::select! {
+            done = tasks.join_next() => { done.unwrap().unwrap(); }
+            _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+        }
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    let written = std::fs::metadata(&path).unwrap().len() + std::fs::metadata(&wal).unwrap().len();
+    assert!(written > 8 << 20, "only {written} bytes written: the test measures nothing");
+    // Without the restart the WAL holds about everything written (the first run
+    // of this test: 144 of 165 MB); with it, a few ticks' writes.
+    assert!(largest < written / 4, "the WAL grew to {largest} bytes of {written} written");
+}
+
 /// A plain connection to a store file with every migration applied.
 fn migrated_connection() -> (tempfile::TempDir, Connection) {
     let dir = tempfile::tempdir().unwrap();
@@ -204,18 +242,87 @@ fn migrated_connection() -> (tempfile::TempDir, Connection) {
     (dir, c)
 }
 
+/// The query plan of `sql`, with `values` bound.
+fn plan(c: &Connection, sql: &str, values: &[&dyn rusqlite::ToSql]) -> Vec<String> {
+    let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    stmt.query_map(values, |r| r.get::<_, String>(3)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
 #[test]
 fn a_claim_reads_only_waiting_deliveries_through_their_index() {
     let (_dir, c) = migrated_connection();
-    let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {CLAIM}")).unwrap();
-    let plan: Vec<String> = stmt
-        .query_map(params![0i64, 0i64, 10i64, Option::<String>::None], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
     // A scan of `deliveries` would read every delivery ever made on each claim.
-    assert!(plan.iter().any(|p| p.contains("USING INDEX deliveries_due")), "{plan:?}");
-    assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
+    let any = plan(&c, CLAIM_ANY, params![0i64, 0i64, 10i64]);
+    assert!(any.iter().any(|p| p.contains("USING INDEX deliveries_due ")), "{any:?}");
+    assert!(!any.iter().any(|p| p.starts_with("SCAN")), "{any:?}");
+    // One agency's claim ranges over that agency's waiting deliveries only.
+    let one = plan(&c, CLAIM_AGENCY, params![0i64, 0i64, 10i64, "moj"]);
+    assert!(one.iter().any(|p| p.contains("USING INDEX deliveries_due_by_agency (agency=?")), "{one:?}");
+    assert!(!one.iter().any(|p| p.starts_with("SCAN")), "{one:?}");
+}
+
+/// Virtual-machine steps SQLite has run for `sql` on `c` so far.
+fn vm_steps(c: &Connection, sql: &str) -> i32 {
+    c.prepare_cached(sql).unwrap().get_status(rusqlite::StatementStatus::VmStep)
+}
+
+#[tokio::test]
+async fn a_claim_does_not_read_deliveries_in_flight_or_another_agencys_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let s = SqliteStore::open(&path).unwrap();
+    let agency_of = |i: usize| {
+        let mut d = new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1);
+        d.agency = AgencyId::parse(if i < 400 { "dvcqg" } else { "moj" }).unwrap();
+        d
+    };
+    // 400 deliveries wait for DVCQG first, then 220 for Justice.
+    for i in 0..620 {
+        s.submit(agency_of(i)).await.unwrap();
+    }
+    drop(s);
+    let c = open(&path).unwrap();
+    let now = Utc::now() + chrono::Duration::seconds(1);
+    let lease = Duration::from_secs(60);
+    let cost_of_one = || {
+        let before = vm_steps(&c, CLAIM_AGENCY);
+        let jobs = claim(&c, now, 1, lease, Some("moj")).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].agency.as_str(), "moj");
+        vm_steps(&c, CLAIM_AGENCY) - before
+    };
+    let first = cost_of_one();
+    // The first control: with the agency outside the index range, a claim walks
+    // the other agency's 400 waiting deliveries before Justice's.
+    let either = "SELECT id FROM deliveries WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= ?1
+                  AND (?2 IS NULL OR agency = ?2) ORDER BY next_attempt_ms, id LIMIT 1";
+    let walked = steps_of(&c, either, params![now.timestamp_millis(), "moj"]);
+    assert!(walked > 10 * first, "the control walked only {walked} steps, against {first}: the test measures nothing");
+    // 200 of Justice's deliveries are now in flight.
+    assert_eq!(claim(&c, now, 200, lease, Some("moj")).unwrap().len(), 200);
+    let later = cost_of_one();
+    assert!(later <= first + first / 10, "a claim of one ran {first} steps with one in flight, {later} with 201");
+    // The claimed deliveries are due again when their lease ends, not before.
+    assert_eq!(claim(&c, now + chrono::Duration::seconds(59), 300, lease, Some("moj")).unwrap().len(), 18);
+    let lapsed = claim(&c, now + chrono::Duration::seconds(61), 300, lease, Some("moj")).unwrap();
+    assert_eq!(lapsed.len(), 202, "the lapsed claims are taken again");
+    // The second control: had the claims kept their due time, with the lease
+    // checked row by row, a claim would walk every delivery in flight.
+    c.execute("UPDATE deliveries SET next_attempt_ms = 0 WHERE lease_until_ms IS NOT NULL", []).unwrap();
+    let leased = "SELECT id FROM deliveries WHERE state IN ('queued', 'retrying') AND next_attempt_ms <= ?1
+                  AND agency = 'moj' AND (lease_until_ms IS NULL OR lease_until_ms < ?1)
+                  ORDER BY next_attempt_ms, id LIMIT 1";
+    let walked = steps_of(&c, leased, params![now.timestamp_millis() + 61_000]);
+    assert!(walked > 10 * first, "the control walked only {walked} steps, against {first}: the test measures nothing");
+}
+
+/// Virtual-machine steps of one run of `sql`.
+fn steps_of(c: &Connection, sql: &str, values: &[&dyn rusqlite::ToSql]) -> i32 {
+    let mut stmt = c.prepare(sql).unwrap();
+    let mut rows = stmt.query(values).unwrap();
+    while rows.next().unwrap().is_some() {}
+    drop(rows);
+    stmt.get_status(rusqlite::StatementStatus::VmStep)
 }
 
 /// How often SQLite compiled `sql` again while it ran it four times, with other
@@ -247,7 +354,8 @@ fn claims_and_feed_pages_are_not_compiled_again_on_each_run() {
     // compiles the statement again whenever the bound values change.
     let bound = "SELECT id FROM deliveries WHERE next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2";
     assert_eq!(reprepares(&c, bound), 4, "SQLite no longer re-prepares a bound LIMIT: the CAST can go");
-    assert_eq!(reprepares(&c, CLAIM), 0, "the claim is compiled on every claim");
+    assert_eq!(reprepares(&c, CLAIM_AGENCY), 0, "the claim is compiled on every claim");
+    assert_eq!(reprepares(&c, CLAIM_ANY), 0, "the claim is compiled on every claim");
     assert_eq!(reprepares(&c, status::FEED_PAGE), 0, "a feed page is compiled on every read");
 }
 
@@ -260,6 +368,6 @@ fn no_query_of_the_store_binds_its_limit_bare() {
         ("read.rs", include_str!("read.rs")),
         ("status.rs", include_str!("status.rs")),
     ] {
-        assert!(!text.contains("LIMIT ?"), "{file}: write LIMIT CAST(?n AS INTEGER), see CLAIM");
+        assert!(!text.contains("LIMIT ?"), "{file}: write LIMIT CAST(?n AS INTEGER), see claim_sql");
     }
 }
