@@ -193,7 +193,9 @@ pub struct DeliveryInfo {
     pub agency_ref: Option<String>,
     /// When it was delivered.
     pub delivered_at: Option<DateTime<Utc>>,
-    /// When the next attempt is due, while queued or retrying.
+    /// When the next attempt is due, while queued or retrying; while an attempt
+    /// is in flight, when its claim lapses (it is sent again then if the attempt
+    /// never reports).
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// For a status update rather than the dossier itself: the event's id.
     #[serde(skip_serializing_if = "Option::is_none")]
