@@ -371,3 +371,21 @@ fn no_query_of_the_store_binds_its_limit_bare() {
         assert!(!text.contains("LIMIT ?"), "{file}: write LIMIT CAST(?n AS INTEGER), see claim_sql");
     }
 }
+
+#[test]
+fn the_statement_cache_holds_every_cached_statement_of_the_store() {
+    // An evicted statement is compiled again on its next run: the cache must hold
+    // all of them at once.
+    let cached: usize = [
+        include_str!("../sqlite.rs"),
+        include_str!("audit.rs"),
+        include_str!("dead.rs"),
+        include_str!("read.rs"),
+        include_str!("status.rs"),
+    ]
+    .iter()
+    .map(|text| text.matches("prepare_cached(").count())
+    .sum();
+    assert!(cached > 16, "only {cached} cached statements: rusqlite's default cache would do");
+    assert!(cached <= STATEMENT_CACHE, "{cached} cached statements, room for {STATEMENT_CACHE}");
+}
