@@ -2,6 +2,8 @@
 //! handling, attribute-value normalisation, references) and how canonical output
 //! escapes text and attribute values.
 
+use std::borrow::Cow;
+
 use super::C14nError;
 
 /// A reference or attribute value that could not be resolved; the caller adds
@@ -56,23 +58,21 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Refuses characters that XML 1.0 does not allow anywhere.
-pub(super) fn check_chars(s: &str) -> Result<(), String> {
+/// The first character that XML 1.0 does not allow anywhere, with its byte
+/// offset.
+pub(super) fn first_bad_char(s: &str) -> Option<(usize, char)> {
     // Byte scan: in valid UTF-8, the only characters outside XML's Char production
     // are the C0 controls other than tab, LF and CR, and U+FFFE / U+FFFF (EF BF BE,
     // EF BF BF); surrogates cannot occur in a `str`.
-    let b = s.as_bytes();
-    let bad = b.iter().enumerate().any(|(i, &c)| {
-        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
-            || (c == 0xEF && b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
-    });
+    // A byte that may start such a character: a control, or the lead byte of
+    // U+F000..U+FFFF. Tested a block at a time, without branches, so that the
+    // common case (none at all) runs at memory speed.
+    let suspect = |c: u8| (c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r') | (c == 0xEF);
+    let bad = s.as_bytes().chunks(64).any(|block| block.iter().fold(false, |any, &c| any | suspect(c)));
     if !bad {
-        return Ok(());
+        return None;
     }
-    match s.chars().find(|c| !is_xml_char(*c)) {
-        Some(c) => Err(format!("character U+{:04X} is not allowed in XML", c as u32)),
-        None => Ok(()),
-    }
+    s.char_indices().find(|(_, c)| !is_xml_char(*c))
 }
 
 fn is_name_start(c: char) -> bool {
@@ -88,18 +88,36 @@ fn is_name_char(c: char) -> bool {
 
 /// Checks the XML 1.0 `Name` production.
 pub(super) fn check_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    if chars.next().is_some_and(is_name_start) && chars.all(is_name_char) {
+    // The names of real documents are ASCII: checked byte by byte.
+    if is_ascii_name(name) || is_name(name) {
         Ok(())
     } else {
         Err(format!("invalid name {name:?}"))
     }
 }
 
-/// End-of-line handling of XML 1.0 §2.11: CRLF and lone CR become LF.
-pub(super) fn normalize_eol(s: &str) -> String {
+/// Whether `name` is a `Name` of ASCII characters only.
+fn is_ascii_name(name: &str) -> bool {
+    let start = |c: u8| c.is_ascii_alphabetic() || matches!(c, b'_' | b':');
+    match name.as_bytes() {
+        [first, rest @ ..] => {
+            start(*first) && rest.iter().all(|&c| start(c) || c.is_ascii_digit() || matches!(c, b'-' | b'.'))
+        }
+        [] => false,
+    }
+}
+
+/// The `Name` production, character by character.
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(is_name_start) && chars.all(is_name_char)
+}
+
+/// End-of-line handling of XML 1.0 §2.11: CRLF and lone CR become LF (the
+/// input itself when it has no CR).
+pub(super) fn normalize_eol(s: &str) -> Cow<'_, str> {
     if !s.as_bytes().contains(&b'\r') {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -113,13 +131,17 @@ pub(super) fn normalize_eol(s: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Attribute-value normalisation of XML 1.0 §3.3.3 for CDATA attributes (all are,
 /// without a DTD): references replaced, each literal whitespace character (a CRLF
-/// pair counting as one) becomes a space.
-pub(super) fn normalize_attr(raw: &str) -> Result<String, RefError> {
+/// pair counting as one) becomes a space. The value itself when it has nothing
+/// to replace.
+pub(super) fn normalize_attr(raw: &str) -> Result<Cow<'_, str>, RefError> {
+    if !raw.bytes().any(|b| matches!(b, b'&' | b'<' | b'\r' | b'\n' | b'\t')) {
+        return Ok(Cow::Borrowed(raw));
+    }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(c) = rest.chars().next() {
@@ -141,7 +163,7 @@ pub(super) fn normalize_attr(raw: &str) -> Result<String, RefError> {
             c => out.push(c),
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Escapes character data for canonical output.
@@ -205,15 +227,34 @@ mod fast_path_tests {
             "\u{FBFE}",
         ];
         for s in samples {
-            let want = s.chars().all(is_xml_char);
-            assert_eq!(check_chars(s).is_ok(), want, "{s:?}");
+            let want = s.char_indices().find(|(_, c)| !is_xml_char(*c));
+            assert_eq!(first_bad_char(s), want, "{s:?}");
         }
         for cp in (0u32..0x800).chain(0xFFF0..0x10010) {
             if let Some(c) = char::from_u32(cp) {
                 let s = format!("a{c}b");
-                assert_eq!(check_chars(&s).is_ok(), is_xml_char(c), "U+{cp:04X}");
+                let want = (!is_xml_char(c)).then_some((1, c));
+                assert_eq!(first_bad_char(&s), want, "U+{cp:04X}");
             }
         }
+    }
+
+    #[test]
+    fn the_ascii_name_check_agrees_with_the_name_production() {
+        let ascii: Vec<char> = (0u8..0x80).map(char::from).collect();
+        for &a in &ascii {
+            for &b in &ascii {
+                for name in [format!("{a}"), format!("{a}{b}"), format!("x{a}{b}")] {
+                    if is_ascii_name(&name) {
+                        assert!(is_name(&name), "{name:?} passed the ASCII check only");
+                    } else if name.is_ascii() {
+                        assert!(!is_name(&name), "{name:?} is a name the ASCII check refused");
+                    }
+                }
+            }
+        }
+        assert!(check_name("Nguyễn").is_ok(), "non-ASCII names go through the full production");
+        assert!(check_name("1a").is_err() && check_name("").is_err() && check_name("a b").is_err());
     }
 
     #[test]

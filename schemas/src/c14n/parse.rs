@@ -1,21 +1,27 @@
 //! Builds a [`Document`] from bytes with quick-xml, as strictly as the dossier
 //! reader: no DOCTYPE, UTF-8 only, only predefined entities and character
 //! references, namespace well-formedness, relative namespace URIs refused.
+//!
+//! The input is checked once, as a whole, for UTF-8 and for characters XML does
+//! not allow; the tree then borrows its names and values from it (see
+//! [`super::tree`]).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::escape::{check_chars, check_name, normalize_attr, normalize_eol, resolve_ref};
-use super::tree::{Attr, Data, Document, Element, Node, NodeId, NsDecl};
+use super::escape::{check_name, first_bad_char, normalize_attr, normalize_eol, resolve_ref};
+use super::tree::{Attr, Data, Document, Element, Node, NodeId, NsDecl, UriId, NO_NS, XML_NS_ID};
 use super::{C14nError, MAX_DEPTH, MAX_NODES};
 
 /// The namespace bound to the `xml` prefix.
 pub(super) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
-pub(super) fn parse(bytes: &[u8]) -> Result<Document, C14nError> {
+pub(super) fn parse(bytes: &[u8]) -> Result<Document<'_>, C14nError> {
     if bytes.starts_with(&[0xFE, 0xFF]) || bytes.starts_with(&[0xFF, 0xFE]) {
         return Err(C14nError::Encoding);
     }
@@ -23,14 +29,24 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Document, C14nError> {
         Some(rest) => (3, rest),
         None => (0, bytes),
     };
-    std::str::from_utf8(body).map_err(|_| C14nError::Encoding)?;
+    let src = std::str::from_utf8(body).map_err(|_| C14nError::Encoding)?;
+    // Every character of the tree is either a character of the input or one a
+    // reference produced (which `resolve_ref` checks), so one pass over the
+    // input checks them all.
+    if let Some((at, c)) = first_bad_char(src) {
+        return Err(malformed((at + base) as u64, format!("character U+{:04X} is not allowed in XML", c as u32)));
+    }
     // About one element and one text node per `<`: reserved once, not grown.
     let nodes = Vec::with_capacity(body.iter().filter(|&&c| c == b'<').count().saturating_mul(2).saturating_add(2));
+    let uris = vec![Cow::Borrowed(""), Cow::Borrowed(XML_NS)];
     let mut b = Builder {
-        doc: Document { nodes, root: NodeId(0), input_len: body.len() },
+        src,
+        base,
+        doc: Document { nodes, uris, root: NodeId(0), input_len: body.len() },
         open: vec![NodeId(0)],
         scope: HashMap::new(),
         declared: Vec::new(),
+        marks: Vec::new(),
         text: None,
         budget: 0,
     };
@@ -70,19 +86,17 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Document, C14nError> {
             }
             Event::DocType(_) => return Err(C14nError::Doctype),
             Event::PI(pi) => {
-                let target = utf8(pi.target(), at.start)?;
+                let target = b.str(pi.target(), at.start)?;
                 check_name(target).map_err(|m| malformed(at.start as u64, m))?;
                 if target.eq_ignore_ascii_case("xml") {
                     return Err(malformed(at.start as u64, "reserved processing instruction target"));
                 }
-                let content = utf8(pi.content(), at.start)?;
+                let content = b.str(pi.content(), at.start)?;
                 let data = normalize_eol(content.trim_start_matches([' ', '\t', '\r', '\n']));
-                check_chars(&data).map_err(|m| malformed(at.start as u64, m))?;
-                b.push(Data::Pi { target: target.to_owned(), data }, b.current(), at)?;
+                b.push(Data::Pi { target, data }, b.current(), at)?;
             }
             Event::Comment(c) => {
-                let text = normalize_eol(utf8(&c, at.start)?);
-                check_chars(&text).map_err(|m| malformed(at.start as u64, m))?;
+                let text = normalize_eol(b.str(&c, at.start)?);
                 b.push(Data::Comment(text), b.current(), at)?;
             }
             Event::Text(t) if !inside => {
@@ -91,18 +105,21 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Document, C14nError> {
                 }
             }
             Event::Text(t) => {
-                let s = utf8(&t, at.start)?;
+                let s = b.str(&t, at.start)?;
                 if s.contains("]]>") {
                     return Err(malformed(at.start as u64, "']]>' in character data"));
                 }
-                b.add_text(&normalize_eol(s), at)?;
+                b.add_text(normalize_eol(s), at)?;
             }
-            Event::CData(c) if inside => b.add_text(&normalize_eol(utf8(&c, at.start)?), at)?,
+            Event::CData(c) if inside => {
+                let s = b.str(&c, at.start)?;
+                b.add_text(normalize_eol(s), at)?;
+            }
             Event::GeneralRef(g) if inside => {
-                let name = utf8(&g, at.start)?;
+                let name = b.str(&g, at.start)?;
                 let mut s = String::new();
                 resolve_ref(name, &mut s).map_err(|e| e.at(at.start as u64))?;
-                b.add_text(&s, at)?;
+                b.add_text(Cow::Owned(s), at)?;
             }
             Event::Start(e) => {
                 if !inside && seen_root {
@@ -129,10 +146,6 @@ pub(super) fn malformed(offset: u64, reason: impl Into<String>) -> C14nError {
     C14nError::Malformed { offset, reason: reason.into() }
 }
 
-fn utf8(b: &[u8], at: usize) -> Result<&str, C14nError> {
-    std::str::from_utf8(b).map_err(|_| malformed(at as u64, "invalid UTF-8"))
-}
-
 /// Whether a namespace URI has a scheme (C14N 1.0 fails on relative ones).
 fn is_absolute(uri: &str) -> bool {
     let Some((scheme, _)) = uri.split_once(':') else { return false };
@@ -141,20 +154,47 @@ fn is_absolute(uri: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
-struct Builder {
-    doc: Document,
+/// Up to this many attributes, duplicates are looked for pair by pair; above
+/// it, through a hash set (a hostile element may have thousands).
+const LINEAR_DUPLICATES: usize = 16;
+
+/// Whether two of `items` are equal.
+fn has_duplicate<T: Eq + Hash>(items: &[T]) -> bool {
+    if items.len() <= LINEAR_DUPLICATES {
+        items.iter().enumerate().any(|(i, a)| items[..i].contains(a))
+    } else {
+        let mut seen = HashSet::with_capacity(items.len());
+        !items.iter().all(|a| seen.insert(a))
+    }
+}
+
+struct Builder<'a> {
+    /// The input after any byte order mark, checked UTF-8.
+    src: &'a str,
+    /// Length of the byte order mark (offsets in errors and spans count it).
+    base: usize,
+    doc: Document<'a>,
     /// The document node, then the open elements.
     open: Vec<NodeId>,
     /// In-scope namespace bindings, innermost last (`""` for the default).
-    scope: HashMap<String, Vec<String>>,
-    /// Prefixes each open element declared, to unbind at its end tag.
-    declared: Vec<Vec<String>>,
+    scope: HashMap<&'a str, Vec<UriId>>,
+    /// The prefixes the open elements declared, in order, to unbind at their end tags.
+    declared: Vec<&'a str>,
+    /// For each open element, the length of `declared` before its declarations.
+    marks: Vec<usize>,
     /// The text node being accumulated, if any.
     text: Option<NodeId>,
     budget: usize,
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
+    /// The part of the input that `part`, a slice the reader borrowed from it,
+    /// spans (see [`within`]); fails closed if `part` is not such a slice.
+    fn str(&self, part: &[u8], at: usize) -> Result<&'a str, C14nError> {
+        within(self.src, part)
+            .ok_or_else(|| malformed((at + self.base) as u64, "text the reader did not take from the input"))
+    }
+
     fn current(&self) -> Option<NodeId> {
         self.open.last().copied()
     }
@@ -167,12 +207,21 @@ impl Builder {
         Ok(())
     }
 
-    fn push(&mut self, data: Data, parent: Option<NodeId>, span: std::ops::Range<usize>) -> Result<NodeId, C14nError> {
+    fn push(
+        &mut self,
+        data: Data<'a>,
+        parent: Option<NodeId>,
+        span: std::ops::Range<usize>,
+    ) -> Result<NodeId, C14nError> {
         self.spend(1)?;
         let id = NodeId(u32::try_from(self.doc.nodes.len()).map_err(|_| C14nError::TooManyNodes)?);
-        self.doc.nodes.push(Node { data, parent, children: Vec::new(), span });
+        self.doc.nodes.push(Node { data, parent, first_child: None, last_child: None, next_sibling: None, span });
         if let Some(p) = parent {
-            self.doc.nodes[p.index()].children.push(id);
+            let prev = self.doc.nodes[p.index()].last_child.replace(id);
+            match prev {
+                Some(prev) => self.doc.nodes[prev.index()].next_sibling = Some(id),
+                None => self.doc.nodes[p.index()].first_child = Some(id),
+            }
         }
         Ok(id)
     }
@@ -181,22 +230,21 @@ impl Builder {
         self.text = None;
     }
 
-    fn add_text(&mut self, s: &str, at: std::ops::Range<usize>) -> Result<(), C14nError> {
-        check_chars(s).map_err(|m| malformed(at.start as u64, m))?;
+    fn add_text(&mut self, s: Cow<'a, str>, at: std::ops::Range<usize>) -> Result<(), C14nError> {
         if let Some(id) = self.text {
             let node = &mut self.doc.nodes[id.index()];
             node.span.end = at.end;
             if let Data::Text(t) = &mut node.data {
-                t.push_str(s);
+                t.to_mut().push_str(&s);
             }
             return Ok(());
         }
-        self.text = Some(self.push(Data::Text(s.to_owned()), self.current(), at)?);
+        self.text = Some(self.push(Data::Text(s), self.current(), at)?);
         Ok(())
     }
 
-    fn lookup(&self, prefix: &str) -> Option<&str> {
-        self.scope.get(prefix).and_then(|v| v.last()).map(String::as_str)
+    fn lookup(&self, prefix: &str) -> Option<UriId> {
+        self.scope.get(prefix).and_then(|v| v.last()).copied()
     }
 
     fn start(&mut self, e: &BytesStart<'_>, at: std::ops::Range<usize>) -> Result<(), C14nError> {
@@ -204,19 +252,16 @@ impl Builder {
         if self.open.len() > MAX_DEPTH {
             return Err(C14nError::TooDeep);
         }
-        let qname = utf8(e.name().as_ref(), at.start)?.to_owned();
-        let prefix_len = split_qname(&qname).map_err(|m| malformed(off, m))?;
-        let mut decls: Vec<NsDecl> = Vec::new();
-        let mut raw_attrs: Vec<(String, String)> = Vec::new();
-        let mut seen = HashSet::new();
+        let qname = self.str(e.name().as_ref(), at.start)?;
+        let prefix_len = split_qname(qname).map_err(|m| malformed(off, m))?;
+        let mut decls: Vec<NsDecl<'a>> = Vec::new();
+        let mut raw_attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::new();
+        let mut keys: Vec<&'a str> = Vec::new();
         for a in e.attributes().with_checks(false) {
             let a = a.map_err(|err| malformed(off, err.to_string()))?;
-            let key = utf8(a.key.as_ref(), at.start)?;
-            if !seen.insert(key.to_owned()) {
-                return Err(malformed(off, format!("duplicate attribute {key}")));
-            }
-            let value = normalize_attr(utf8(&a.value, at.start)?).map_err(|err| err.at(off))?;
-            check_chars(&value).map_err(|m| malformed(off, m))?;
+            let key = self.str(a.key.as_ref(), at.start)?;
+            keys.push(key);
+            let value = normalize_attr(self.str(&a.value, at.start)?).map_err(|err| err.at(off))?;
             let decl_prefix = if key == "xmlns" { Some("") } else { key.strip_prefix("xmlns:") };
             if decl_prefix == Some("") && key != "xmlns" {
                 // `xmlns:` with no prefix is not a QName; taking it as a default
@@ -229,30 +274,33 @@ impl Builder {
                         decls.push(d);
                     }
                 }
-                None => raw_attrs.push((key.to_owned(), value)),
+                None => raw_attrs.push((key, value)),
             }
+        }
+        if has_duplicate(&keys) {
+            let dup = keys.iter().enumerate().find(|(i, k)| keys[..*i].contains(k)).map(|(_, k)| *k);
+            return Err(malformed(off, format!("duplicate attribute {}", dup.unwrap_or_default())));
         }
         self.spend(decls.len() + raw_attrs.len())?;
-        let mut declared = Vec::with_capacity(decls.len());
+        self.marks.push(self.declared.len());
         for d in &decls {
-            self.scope.entry(d.prefix.clone()).or_default().push(d.uri.clone());
-            declared.push(d.prefix.clone());
+            self.scope.entry(d.prefix).or_default().push(d.uri);
+            self.declared.push(d.prefix);
         }
-        self.declared.push(declared);
         let ns = self.resolve(&qname[..prefix_len], true).map_err(|m| malformed(off, m))?;
         let mut attrs = Vec::with_capacity(raw_attrs.len());
-        let mut expanded = HashSet::new();
         for (qname, value) in raw_attrs {
-            let prefix_len = split_qname(&qname).map_err(|m| malformed(off, m))?;
+            let prefix_len = split_qname(qname).map_err(|m| malformed(off, m))?;
             let ns = self.resolve(&qname[..prefix_len], false).map_err(|m| malformed(off, m))?;
-            let a = Attr { qname, prefix_len, ns, value };
-            if !expanded.insert((a.ns.clone(), a.local().to_owned())) {
-                return Err(malformed(off, format!("attribute {} appears twice", a.qname)));
-            }
-            attrs.push(a);
+            attrs.push(Attr { qname, prefix_len, ns, value });
+        }
+        let expanded: Vec<(&str, &str)> = attrs.iter().map(|a| (self.doc.uri(a.ns), a.local())).collect();
+        if has_duplicate(&expanded) {
+            let dup = (0..attrs.len()).find(|&i| expanded[..i].contains(&expanded[i])).map(|i| attrs[i].qname);
+            return Err(malformed(off, format!("attribute {} appears twice", dup.unwrap_or_default())));
         }
         let el = Element { qname, prefix_len, ns, decls, attrs };
-        let id = self.push(Data::Element(Box::new(el)), self.current(), at)?;
+        let id = self.push(Data::Element(el), self.current(), at)?;
         if self.open.len() == 1 {
             self.doc.root = id;
         }
@@ -260,8 +308,9 @@ impl Builder {
         Ok(())
     }
 
-    /// Checks one namespace declaration; `None` for a redundant `xmlns:xml`.
-    fn check_decl(&self, prefix: &str, uri: String, off: u64) -> Result<Option<NsDecl>, C14nError> {
+    /// Checks one namespace declaration and records its URI; `None` for a
+    /// redundant `xmlns:xml`.
+    fn check_decl(&mut self, prefix: &'a str, uri: Cow<'a, str>, off: u64) -> Result<Option<NsDecl<'a>>, C14nError> {
         if prefix == "xml" {
             return if uri == XML_NS { Ok(None) } else { Err(malformed(off, "the xml prefix cannot be rebound")) };
         }
@@ -275,20 +324,22 @@ impl Builder {
             }
         }
         if !uri.is_empty() && !is_absolute(&uri) {
-            return Err(C14nError::RelativeNamespace(uri));
+            return Err(C14nError::RelativeNamespace(uri.into_owned()));
         }
-        Ok(Some(NsDecl { prefix: prefix.to_owned(), uri }))
+        let id = UriId::try_from(self.doc.uris.len()).map_err(|_| C14nError::TooManyNodes)?;
+        self.doc.uris.push(uri);
+        Ok(Some(NsDecl { prefix, uri: id }))
     }
 
     /// The namespace URI of a prefix; unprefixed attributes are in no namespace.
-    fn resolve(&self, prefix: &str, element: bool) -> Result<String, String> {
+    fn resolve(&self, prefix: &str, element: bool) -> Result<UriId, String> {
         match prefix {
-            "xml" => Ok(XML_NS.to_owned()),
+            "xml" => Ok(XML_NS_ID),
             "xmlns" => Err("the xmlns prefix is reserved".to_owned()),
-            "" if !element => Ok(String::new()),
+            "" if !element => Ok(NO_NS),
             p => match self.lookup(p) {
-                Some(uri) => Ok(uri.to_owned()),
-                None if p.is_empty() => Ok(String::new()),
+                Some(uri) => Ok(uri),
+                None if p.is_empty() => Ok(NO_NS),
                 None => Err(format!("undeclared namespace prefix {p}")),
             },
         }
@@ -298,12 +349,25 @@ impl Builder {
         if let Some(id) = self.open.pop() {
             self.doc.nodes[id.index()].span.end = end;
         }
-        for p in self.declared.pop().unwrap_or_default() {
-            if let Some(v) = self.scope.get_mut(&p) {
+        let mark = self.marks.pop().unwrap_or(0);
+        for p in self.declared.drain(mark..) {
+            if let Some(v) = self.scope.get_mut(p) {
                 v.pop();
             }
         }
     }
+}
+
+/// The part of `src` that `part` spans, when `part` is a slice of `src` that
+/// starts and ends on character boundaries: found by its address, so that it
+/// is neither copied nor checked for UTF-8 again. `None` for any other slice.
+fn within<'a>(src: &'a str, part: &[u8]) -> Option<&'a str> {
+    if part.is_empty() {
+        return Some("");
+    }
+    let start = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
+    let s = src.get(start..start.checked_add(part.len())?)?;
+    (s.as_ptr() == part.as_ptr()).then_some(s)
 }
 
 /// Checks a qualified name and returns the length of its prefix (0 if none).
@@ -313,5 +377,29 @@ fn split_qname(qname: &str) -> Result<usize, String> {
         None => Ok(0),
         Some((p, l)) if !p.is_empty() && !l.is_empty() && !l.contains(':') => Ok(p.len()),
         Some(_) => Err(format!("invalid qualified name {qname}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within;
+
+    #[test]
+    fn only_a_slice_of_the_input_on_character_boundaries_is_taken_from_it() {
+        let src = "<a>Nguyễn</a>";
+        let bytes = src.as_bytes();
+        assert_eq!(within(src, &bytes[3..11]), Some("Nguyễn"));
+        assert_eq!(within(src, &bytes[..0]), Some(""));
+        // A copy holds the same bytes at another address.
+        let copy = bytes[3..11].to_vec();
+        assert_eq!(within(src, &copy), None);
+        // Cutting through "ễ" (three bytes) is not a character boundary.
+        assert_eq!(within(src, &bytes[3..9]), None);
+        assert_eq!(within(src, &bytes[8..11]), None);
+        // A slice running past the end of the input, or before its start.
+        let longer = format!("{src}more");
+        let inner = &longer[..src.len()];
+        assert_eq!(within(inner, &longer.as_bytes()[3..src.len() + 2]), None);
+        assert_eq!(within(&longer[3..], &longer.as_bytes()[..5]), None);
     }
 }

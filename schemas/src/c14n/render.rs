@@ -7,26 +7,27 @@ use std::collections::HashMap;
 use super::tree::{Attr, Data, Document, Element, NodeId};
 use super::{escape, exclusive, inclusive, Algorithm, C14nError};
 
-/// Namespace bindings with undo: prefix (`""` for the default) to URI.
+/// Namespace bindings with undo: prefix (`""` for the default) to URI, both
+/// borrowed from the document.
 #[derive(Debug, Default)]
-pub(super) struct Scope {
-    map: HashMap<String, Vec<String>>,
-    log: Vec<String>,
+pub(super) struct Scope<'d> {
+    map: HashMap<&'d str, Vec<&'d str>>,
+    log: Vec<&'d str>,
 }
 
-impl Scope {
-    pub fn get(&self, prefix: &str) -> Option<&str> {
-        self.map.get(prefix).and_then(|v| v.last()).map(String::as_str)
+impl<'d> Scope<'d> {
+    pub fn get(&self, prefix: &str) -> Option<&'d str> {
+        self.map.get(prefix).and_then(|v| v.last()).copied()
     }
 
     /// The URI a prefix is bound to, the default namespace being `""` when unset.
-    pub fn uri(&self, prefix: &str) -> &str {
+    pub fn uri(&self, prefix: &str) -> &'d str {
         self.get(prefix).unwrap_or("")
     }
 
-    pub fn bind(&mut self, prefix: &str, uri: &str) {
-        self.map.entry(prefix.to_owned()).or_default().push(uri.to_owned());
-        self.log.push(prefix.to_owned());
+    pub fn bind(&mut self, prefix: &'d str, uri: &'d str) {
+        self.map.entry(prefix).or_default().push(uri);
+        self.log.push(prefix);
     }
 
     pub fn mark(&self) -> usize {
@@ -36,7 +37,7 @@ impl Scope {
     pub fn undo_to(&mut self, mark: usize) {
         while self.log.len() > mark {
             if let Some(p) = self.log.pop() {
-                if let Some(v) = self.map.get_mut(&p) {
+                if let Some(v) = self.map.get_mut(p) {
                     v.pop();
                 }
             }
@@ -44,17 +45,17 @@ impl Scope {
     }
 
     /// Every binding in effect, the default namespace included even when empty.
-    pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.map.iter().filter_map(|(p, v)| v.last().map(|u| (p.as_str(), u.as_str())))
+    pub fn all(&self) -> impl Iterator<Item = (&'d str, &'d str)> + '_ {
+        self.map.iter().filter_map(|(p, v)| v.last().map(|u| (*p, *u)))
     }
 }
 
 /// What the algorithms need to choose an element's namespaces and attributes.
-pub(super) struct Ctx<'a> {
+pub(super) struct Ctx<'s, 'd> {
     /// Bindings in scope at the element (its own declarations included).
-    pub in_scope: &'a Scope,
+    pub in_scope: &'s Scope<'d>,
     /// Bindings already rendered by output ancestors.
-    pub rendered: &'a Scope,
+    pub rendered: &'s Scope<'d>,
     /// Whether the element is the apex of the subset (no output ancestor).
     pub is_apex: bool,
 }
@@ -64,7 +65,7 @@ enum Step {
     Close { id: NodeId, in_scope: usize, rendered: usize },
 }
 
-impl Document {
+impl Document<'_> {
     /// The canonical form of the subtree at `node` (the whole document for
     /// [`Document::document`]) without the subtree at `exclude`.
     pub fn canonicalize(&self, node: NodeId, exclude: Option<NodeId>, alg: &Algorithm) -> Vec<u8> {
@@ -115,11 +116,14 @@ impl Document {
         }
         for a in ancestors.iter().rev() {
             for d in self.element(*a).map(|e| e.decls.as_slice()).unwrap_or_default() {
-                in_scope.bind(&d.prefix, &d.uri);
+                in_scope.bind(d.prefix, self.uri(d.uri));
             }
         }
         let whole = node == self.document();
         let mut stack = vec![Step::Open(node)];
+        // Reused from element to element: what each start tag renders.
+        let mut ns: Vec<(&str, &str)> = Vec::new();
+        let mut attrs: Vec<&Attr<'_>> = Vec::new();
         while let Some(step) = stack.pop() {
             if out.len() > limit {
                 return Err(C14nError::OutputTooLarge(limit));
@@ -142,7 +146,7 @@ impl Document {
             let top = whole && n.parent == Some(self.document());
             let after_root = id > self.root;
             match &n.data {
-                Data::Document => stack.extend(n.children.iter().rev().map(|c| Step::Open(*c))),
+                Data::Document => self.push_children(id, &mut stack),
                 Data::Text(t) => escape::text(t, out),
                 Data::Comment(c) if alg.with_comments() => {
                     outside(top, after_root, out, |out| {
@@ -164,25 +168,29 @@ impl Document {
                 Data::Element(e) => {
                     let marks = (in_scope.mark(), rendered.mark());
                     for d in &e.decls {
-                        in_scope.bind(&d.prefix, &d.uri);
+                        in_scope.bind(d.prefix, self.uri(d.uri));
                     }
                     let ctx = Ctx { in_scope: &in_scope, rendered: &rendered, is_apex: id == node };
-                    let (mut ns, mut attrs) = match alg {
+                    ns.clear();
+                    attrs.clear();
+                    match alg {
                         Algorithm::Inclusive { .. } => {
-                            (inclusive::namespaces(e, &ctx), inclusive::attributes(self, id, id == node))
+                            inclusive::namespaces(self, e, &ctx, &mut ns);
+                            inclusive::attributes(self, id, id == node, &mut attrs);
                         }
                         Algorithm::Exclusive { inclusive_prefixes, .. } => {
-                            (exclusive::namespaces(e, inclusive_prefixes, &ctx), e.attrs.iter().collect())
+                            exclusive::namespaces(self, e, inclusive_prefixes, &ctx, &mut ns);
+                            attrs.extend(e.attrs.iter());
                         }
-                    };
+                    }
                     for (p, u) in &ns {
                         rendered.bind(p, u);
                     }
                     ns.sort_unstable();
-                    attrs.sort_by(|a, b| (a.ns.as_str(), a.local()).cmp(&(b.ns.as_str(), b.local())));
+                    attrs.sort_by(|a, b| (self.uri(a.ns), a.local()).cmp(&(self.uri(b.ns), b.local())));
                     start_tag(e, &ns, &attrs, out);
                     stack.push(Step::Close { id, in_scope: marks.0, rendered: marks.1 });
-                    stack.extend(n.children.iter().rev().map(|c| Step::Open(*c)));
+                    self.push_children(id, &mut stack);
                 }
             }
         }
@@ -190,6 +198,15 @@ impl Document {
             return Err(C14nError::OutputTooLarge(limit));
         }
         Ok(())
+    }
+}
+
+impl Document<'_> {
+    /// Pushes the children of `id` to be opened in document order.
+    fn push_children(&self, id: NodeId, stack: &mut Vec<Step>) {
+        let from = stack.len();
+        stack.extend(self.children(id).map(Step::Open));
+        stack[from..].reverse();
     }
 }
 
@@ -205,7 +222,7 @@ fn outside(top: bool, after_root: bool, out: &mut Vec<u8>, render: impl FnOnce(&
     }
 }
 
-fn start_tag(e: &Element, ns: &[(String, String)], attrs: &[&Attr], out: &mut Vec<u8>) {
+fn start_tag(e: &Element<'_>, ns: &[(&str, &str)], attrs: &[&Attr<'_>], out: &mut Vec<u8>) {
     out.push(b'<');
     out.extend_from_slice(e.qname.as_bytes());
     for (p, u) in ns {

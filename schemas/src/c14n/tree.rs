@@ -1,6 +1,13 @@
 //! The arena tree a [`Document`] is parsed into, and the look-ups a signature
 //! verifier needs on it.
+//!
+//! The tree borrows from the input: names, and every text, attribute value and
+//! namespace URI that needs no normalisation, are slices of the parsed bytes;
+//! only values with references or line ends to normalise are owned. Namespace
+//! URIs are stored once per declaration and referred to by index, and children
+//! are linked, so that a node costs no allocation of its own.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::C14nError;
@@ -15,61 +22,69 @@ impl NodeId {
     }
 }
 
+/// Index of a namespace URI in [`Document::uris`].
+pub(super) type UriId = u32;
+
+/// The URI of no namespace: index 0 of every document's URI table.
+pub(super) const NO_NS: UriId = 0;
+/// The namespace bound to the `xml` prefix: index 1 of every document's URI table.
+pub(super) const XML_NS_ID: UriId = 1;
+
 /// A namespace declaration as written on an element (`prefix` empty for `xmlns`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct NsDecl {
-    pub prefix: String,
-    pub uri: String,
+pub(super) struct NsDecl<'a> {
+    pub prefix: &'a str,
+    pub uri: UriId,
 }
 
 /// An attribute other than a namespace declaration, with its value normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Attr {
+pub(super) struct Attr<'a> {
     /// The name as written (`p:local` or `local`).
-    pub qname: String,
+    pub qname: &'a str,
     /// Length of the prefix in `qname` (0 when unprefixed).
     pub prefix_len: usize,
-    /// The namespace URI (empty for unprefixed attributes).
-    pub ns: String,
-    pub value: String,
+    /// The namespace URI ([`NO_NS`] for unprefixed attributes).
+    pub ns: UriId,
+    pub value: Cow<'a, str>,
 }
 
-impl Attr {
-    pub fn prefix(&self) -> &str {
+impl<'a> Attr<'a> {
+    pub fn prefix(&self) -> &'a str {
         &self.qname[..self.prefix_len]
     }
 
-    pub fn local(&self) -> &str {
-        if self.prefix_len == 0 {
-            &self.qname
-        } else {
-            &self.qname[self.prefix_len + 1..]
-        }
+    pub fn local(&self) -> &'a str {
+        local_of(self.qname, self.prefix_len)
     }
 }
 
 /// An element: its name, resolved namespace, declarations and attributes in
 /// document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Element {
-    pub qname: String,
+pub(super) struct Element<'a> {
+    pub qname: &'a str,
     pub prefix_len: usize,
-    pub ns: String,
-    pub decls: Vec<NsDecl>,
-    pub attrs: Vec<Attr>,
+    pub ns: UriId,
+    pub decls: Vec<NsDecl<'a>>,
+    pub attrs: Vec<Attr<'a>>,
 }
 
-impl Element {
-    pub fn prefix(&self) -> &str {
+impl<'a> Element<'a> {
+    pub fn prefix(&self) -> &'a str {
         &self.qname[..self.prefix_len]
     }
 
-    pub fn local(&self) -> &str {
-        if self.prefix_len == 0 {
-            &self.qname
-        } else {
-            &self.qname[self.prefix_len + 1..]
-        }
+    pub fn local(&self) -> &'a str {
+        local_of(self.qname, self.prefix_len)
+    }
+}
+
+fn local_of(qname: &str, prefix_len: usize) -> &str {
+    if prefix_len == 0 {
+        qname
+    } else {
+        &qname[prefix_len + 1..]
     }
 }
 
@@ -90,46 +105,56 @@ pub enum NodeKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Data {
+pub(super) enum Data<'a> {
     Document,
-    Element(Box<Element>),
-    Text(String),
-    Comment(String),
-    Pi { target: String, data: String },
+    Element(Element<'a>),
+    Text(Cow<'a, str>),
+    Comment(Cow<'a, str>),
+    Pi { target: &'a str, data: Cow<'a, str> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Node {
-    pub data: Data,
+pub(super) struct Node<'a> {
+    pub data: Data<'a>,
     pub parent: Option<NodeId>,
-    pub children: Vec<NodeId>,
+    pub first_child: Option<NodeId>,
+    pub last_child: Option<NodeId>,
+    pub next_sibling: Option<NodeId>,
     pub span: Range<usize>,
 }
 
-/// A parsed XML document, ready to be canonicalised in whole or in part.
+/// A parsed XML document, ready to be canonicalised in whole or in part. It
+/// borrows the bytes it was parsed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document {
-    pub(super) nodes: Vec<Node>,
+pub struct Document<'a> {
+    pub(super) nodes: Vec<Node<'a>>,
+    /// Namespace URIs: [`NO_NS`], [`XML_NS_ID`], then one per declaration.
+    pub(super) uris: Vec<Cow<'a, str>>,
     pub(super) root: NodeId,
     /// Length of the parsed input, in bytes.
     pub(super) input_len: usize,
 }
 
-impl Document {
+impl<'a> Document<'a> {
     /// Parses a document strictly: UTF-8, no DOCTYPE, only predefined entities.
-    pub fn parse(bytes: &[u8]) -> Result<Self, C14nError> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, C14nError> {
         super::parse::parse(bytes)
     }
 
-    pub(super) fn node(&self, id: NodeId) -> &Node {
+    pub(super) fn node(&self, id: NodeId) -> &Node<'a> {
         &self.nodes[id.index()]
     }
 
-    pub(super) fn element(&self, id: NodeId) -> Option<&Element> {
+    pub(super) fn element(&self, id: NodeId) -> Option<&Element<'a>> {
         match &self.nodes.get(id.index())?.data {
             Data::Element(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// The namespace URI an index stands for.
+    pub(super) fn uri(&self, id: UriId) -> &str {
+        &self.uris[id as usize]
     }
 
     /// The length in bytes of the input the document was parsed from.
@@ -159,13 +184,13 @@ impl Document {
     }
 
     /// The children of a node, in document order.
-    pub fn children(&self, id: NodeId) -> &[NodeId] {
-        &self.node(id).children
+    pub fn children(&self, id: NodeId) -> Children<'_, 'a> {
+        Children { doc: self, next: self.node(id).first_child }
     }
 
     /// The child elements of a node, in document order.
     pub fn child_elements(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.children(id).iter().copied().filter(|c| self.element(*c).is_some())
+        self.children(id).filter(|c| self.element(*c).is_some())
     }
 
     /// The parent of a node (`None` for the document node).
@@ -176,14 +201,14 @@ impl Document {
     /// An element's expanded name as (namespace URI, local name); `None` for other
     /// nodes. The namespace URI is empty for an element in no namespace.
     pub fn name(&self, id: NodeId) -> Option<(&str, &str)> {
-        self.element(id).map(|e| (e.ns.as_str(), e.local()))
+        self.element(id).map(|e| (self.uri(e.ns), e.local()))
     }
 
     /// The value of an element's attribute by expanded name (namespace URI empty for
     /// an unprefixed attribute), after attribute-value normalisation.
     pub fn attribute(&self, id: NodeId, ns: &str, local: &str) -> Option<&str> {
         let e = self.element(id)?;
-        e.attrs.iter().find(|a| a.ns == ns && a.local() == local).map(|a| a.value.as_str())
+        e.attrs.iter().find(|a| a.local() == local && self.uri(a.ns) == ns).map(|a| a.value.as_ref())
     }
 
     /// The character data of a text node.
@@ -201,8 +226,29 @@ impl Document {
     }
 
     /// All nodes of the document, in document order.
-    pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
-        Descendants { doc: self, stack: vec![id] }
+    pub fn descendants(&self, id: NodeId) -> Descendants<'_, 'a> {
+        Descendants { doc: self, apex: id, next: Some(id) }
+    }
+
+    /// The node after `id` in document order within the subtree at `apex`,
+    /// skipping `id`'s own descendants when `skip_children`.
+    pub(super) fn following(&self, apex: NodeId, id: NodeId, skip_children: bool) -> Option<NodeId> {
+        if !skip_children {
+            if let Some(c) = self.node(id).first_child {
+                return Some(c);
+            }
+        }
+        let mut at = id;
+        loop {
+            if at == apex {
+                return None;
+            }
+            let n = self.node(at);
+            if let Some(s) = n.next_sibling {
+                return Some(s);
+            }
+            at = n.parent?;
+        }
     }
 
     /// The element whose attribute (`ns`, `local`) has the value `id`: `Ok(None)`
@@ -222,19 +268,37 @@ impl Document {
     }
 }
 
-/// Iterator over a node and its descendants in document order.
-#[derive(Debug)]
-pub struct Descendants<'a> {
-    doc: &'a Document,
-    stack: Vec<NodeId>,
+/// Iterator over the children of a node, in document order.
+#[derive(Debug, Clone)]
+pub struct Children<'d, 'a> {
+    doc: &'d Document<'a>,
+    next: Option<NodeId>,
 }
 
-impl Iterator for Descendants<'_> {
+impl Iterator for Children<'_, '_> {
     type Item = NodeId;
 
     fn next(&mut self) -> Option<NodeId> {
-        let id = self.stack.pop()?;
-        self.stack.extend(self.doc.children(id).iter().rev().copied());
+        let id = self.next?;
+        self.next = self.doc.node(id).next_sibling;
+        Some(id)
+    }
+}
+
+/// Iterator over a node and its descendants in document order.
+#[derive(Debug, Clone)]
+pub struct Descendants<'d, 'a> {
+    doc: &'d Document<'a>,
+    apex: NodeId,
+    next: Option<NodeId>,
+}
+
+impl Iterator for Descendants<'_, '_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        let id = self.next?;
+        self.next = self.doc.following(self.apex, id, false);
         Some(id)
     }
 }

@@ -260,7 +260,7 @@ fn key_info(doc: &Document, key_info: NodeId) -> Result<Vec<Vec<u8>>, SigError> 
 /// The child elements of `id`; any non-whitespace text between them is refused.
 fn elements(doc: &Document, id: NodeId) -> Result<Vec<NodeId>, SigError> {
     let mut out = Vec::new();
-    for &c in doc.children(id) {
+    for c in doc.children(id) {
         match doc.kind(c) {
             NodeKind::Element => out.push(c),
             NodeKind::Text if !doc.text(c).unwrap_or_default().trim_ascii().is_empty() => {
@@ -284,22 +284,29 @@ fn local(doc: &Document, n: NodeId) -> String {
     doc.name(n).map(|(_, l)| l.to_owned()).unwrap_or_default()
 }
 
-fn algorithm_attr(doc: &Document, el: NodeId) -> Result<&str, SigError> {
+fn algorithm_attr<'d>(doc: &'d Document<'_>, el: NodeId) -> Result<&'d str, SigError> {
     doc.attribute(el, "", "Algorithm")
         .ok_or_else(|| SigError::Malformed(format!("{} has no Algorithm", local(doc, el))))
 }
 
 /// The base64 text content of an element (whitespace ignored, strict otherwise).
 fn base64_content(doc: &Document, el: NodeId, what: &str) -> Result<Vec<u8>, SigError> {
-    let mut text = String::new();
-    for &c in doc.children(el) {
+    let mut texts = Vec::new();
+    for c in doc.children(el) {
         match doc.kind(c) {
-            NodeKind::Text => text.extend(doc.text(c).unwrap_or_default().chars().filter(|c| !c.is_ascii_whitespace())),
+            NodeKind::Text => texts.push(doc.text(c).unwrap_or_default()),
             NodeKind::Comment => {}
             _ => return Err(SigError::Malformed(format!("{what} must hold only base64 text"))),
         }
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(text.as_bytes())
-        .map_err(|_| SigError::Malformed(format!("{what} is not valid base64")))
+    let engine = base64::engine::general_purpose::STANDARD;
+    let decoded = match texts.as_slice() {
+        // The usual case, one text without line breaks, is decoded as it is.
+        [one] if !one.bytes().any(|b| b.is_ascii_whitespace()) => engine.decode(one),
+        _ => {
+            let text: Vec<u8> = texts.iter().flat_map(|t| t.bytes()).filter(|b| !b.is_ascii_whitespace()).collect();
+            engine.decode(&text)
+        }
+    };
+    decoded.map_err(|_| SigError::Malformed(format!("{what} is not valid base64")))
 }

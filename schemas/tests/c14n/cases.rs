@@ -158,7 +158,8 @@ pub fn select(doc: &Document, sel: Sel) -> NodeId {
 
 /// Runs a case through this crate's canonicaliser.
 pub fn run(case: &Case) -> Vec<u8> {
-    let doc = Document::parse(&read(case.input)).unwrap_or_else(|e| panic!("{}: {e}", case.input));
+    let input = read(case.input);
+    let doc = Document::parse(&input).unwrap_or_else(|e| panic!("{}: {e}", case.input));
     let apex = select(&doc, case.apex);
     let exclude = case.exclude.map(|s| select(&doc, s));
     doc.canonicalize(apex, exclude, &algorithm(case.mode))
