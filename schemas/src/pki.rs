@@ -9,7 +9,7 @@ mod name;
 mod trust;
 
 pub use binding::{BindingProblem, SignerBinding};
-pub use cert::{CertInfo, Curve, PublicKey};
+pub use cert::{CertInfo, Curve, PublicKey, PARSED_ENTRIES};
 pub use key::{KeyError, SigningIdentity};
 pub use name::{parse_rfc4514, Dn, DnAttribute, DnValue, Rdn};
 pub use trust::{RevocationPolicy, TrustStore, TrustStoreError, VerifiedSigner};

@@ -168,7 +168,7 @@ pub(crate) fn split_chain(ders: &[Vec<u8>]) -> Result<(CertInfo, Vec<Certificate
             "a carried certificate is larger than {MAX_CERTIFICATE_BYTES} bytes"
         )));
     }
-    let infos = ders.iter().map(|d| CertInfo::parse(d)).collect::<Result<Vec<_>, _>>()?;
+    let infos = ders.iter().map(|d| CertInfo::parse_remembered(d)).collect::<Result<Vec<_>, _>>()?;
     let leaves: Vec<usize> = (0..infos.len())
         .filter(|&i| {
             !infos

@@ -1,6 +1,9 @@
 //! What the gateway reads from a signer's certificate: names, validity, the key
 //! usage, and the public key that verifies signatures.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use ring::signature::{self as rs, UnparsedPublicKey};
 use rustls_pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
@@ -116,7 +119,34 @@ pub struct CertInfo {
     pub key: Result<PublicKey, SigError>,
 }
 
+/// The most certificates [`CertInfo::parse_remembered`] keeps; the memo is
+/// emptied when it is full.
+pub const PARSED_ENTRIES: usize = 512;
+
+/// Certificates read before, by their exact DER: what a certificate says is a
+/// function of its bytes alone, so a remembered reading is the reading.
+static PARSED: Mutex<Option<HashMap<Box<[u8]>, CertInfo>>> = Mutex::new(None);
+
 impl CertInfo {
+    /// As [`CertInfo::parse`], but a certificate read before (byte for byte the
+    /// same DER) is not parsed again. Signers carry the same certificates in
+    /// every signature, and reading one costs more than the rest of a warm
+    /// verification. Certificates that fail to parse are not remembered.
+    pub fn parse_remembered(der: &[u8]) -> Result<Self, SigError> {
+        let lock = || PARSED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(info) = lock().as_ref().and_then(|m| m.get(der)) {
+            return Ok(info.clone());
+        }
+        let info = Self::parse(der)?;
+        let mut memo = lock();
+        let memo = memo.get_or_insert_with(HashMap::new);
+        if memo.len() >= PARSED_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(der.into(), info.clone());
+        Ok(info)
+    }
+
     /// Reads a DER certificate.
     pub fn parse(der: &[u8]) -> Result<Self, SigError> {
         let (rest, cert) =

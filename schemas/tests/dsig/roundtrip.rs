@@ -91,3 +91,45 @@ fn a_remembered_chain_is_not_trusted_outside_its_validity_or_after_a_crl_change(
     f.store.set_crls(Vec::new());
     assert_eq!(verify_xml(&good, &f.store, &now()).unwrap_err().code(), "certificate_revocation_unknown");
 }
+
+#[test]
+fn a_remembered_certificate_reads_as_its_own_bytes_say() {
+    use schemas::pki::{CertInfo, PARSED_ENTRIES};
+    let f = fixture();
+    let id = f.identity("portal-hanoi");
+    let der = id.chain()[0].as_ref().to_vec();
+    let parsed = CertInfo::parse(&der).expect("the dev certificate parses");
+    assert_eq!(CertInfo::parse_remembered(&der).expect("parses"), parsed);
+    assert_eq!(CertInfo::parse_remembered(&der).expect("remembered"), parsed, "the remembered reading is the reading");
+
+    // The same certificate with its subject's common name changed, byte for byte
+    // otherwise equal: read as what it says, never as the one remembered.
+    let at = der.windows(12).position(|w| w == b"portal-hanoi").expect("the CN is in the DER") + 7;
+    let variant = |a: u8, b: u8| {
+        let mut d = der.clone();
+        d[at] = a;
+        d[at + 1] = b;
+        d
+    };
+    let mut distinct = 0;
+    for a in b'a'..=b'z' {
+        for b in b'a'..=b'z' {
+            let d = variant(a, b);
+            let cn = format!("portal-{}{}noi", a as char, b as char);
+            for _ in 0..2 {
+                let info = CertInfo::parse_remembered(&d).expect("the variant parses");
+                assert_eq!(info.common_name.as_deref(), Some(cn.as_str()));
+                assert_eq!(info.der, d);
+            }
+            distinct += 1;
+        }
+    }
+    assert!(distinct > PARSED_ENTRIES, "the memo was filled and emptied on the way");
+    assert_eq!(CertInfo::parse_remembered(&der).expect("parses"), parsed);
+
+    // What does not parse is refused every time, not remembered.
+    let truncated = &der[..der.len() - 1];
+    for _ in 0..2 {
+        assert!(CertInfo::parse_remembered(truncated).is_err(), "a truncated certificate is refused");
+    }
+}
