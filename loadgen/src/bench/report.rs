@@ -186,23 +186,47 @@ fn targets(s: &mut String, r: &Results) {
         );
     }
     if let Some(k) = &r.soak {
-        if let (Some(first), Some(last)) = (k.rss.iter().find(|(t, _)| *t >= 60.0).or(k.rss.first()), k.rss.last()) {
-            let growth = last.1 as f64 / first.1.max(1) as f64;
-            let _ = writeln!(
-                s,
-                "| no memory growth over the soak ({:.0} s at {}/s) | {} at {:.0} s → {} at {:.0} s | {} | {} |",
-                k.seconds,
-                n(k.rate),
-                mib(first.1),
-                first.0,
-                mib(last.1),
-                last.0,
-                ratio(last.1 as f64, first.1 as f64),
-                met(growth <= 1.10)
-            );
+        if let Some(row) = soak_row(k.seconds, k.rate, &k.rss) {
+            let _ = writeln!(s, "{row}");
         }
     }
     let _ = writeln!(s);
+}
+
+/// Seconds of a soak given to warming up: growth is measured from the first
+/// sample at or after it.
+const SOAK_WARMUP_S: f64 = 60.0;
+/// The shortest span after the warm-up over which growth is judged: a shorter
+/// soak cannot show it, so its row says so instead of a verdict.
+const SOAK_MIN_SPAN_S: f64 = 240.0;
+/// The most growth from the warm-up to the end that counts as none.
+const SOAK_MAX_GROWTH: f64 = 1.10;
+
+/// The target row of the soak, from its (seconds, RSS KiB) samples.
+fn soak_row(seconds: f64, rate: f64, rss: &[(f64, u64)]) -> Option<String> {
+    let first = rss.iter().find(|(t, _)| *t >= SOAK_WARMUP_S).or(rss.first())?;
+    let last = rss.last()?;
+    let head = format!("| no memory growth over the soak ({seconds:.0} s at {}/s) |", n(rate));
+    if last.0 - first.0 < SOAK_MIN_SPAN_S {
+        return Some(format!(
+            "{head} {} at {:.0} s → {} at {:.0} s | – | **not measured**: less than {SOAK_MIN_SPAN_S:.0} s after \
+             the warm-up (run with `--soak 10m`) |",
+            mib(first.1),
+            first.0,
+            mib(last.1),
+            last.0
+        ));
+    }
+    let growth = last.1 as f64 / first.1.max(1) as f64;
+    Some(format!(
+        "{head} {} at {:.0} s → {} at {:.0} s | {} | {} |",
+        mib(first.1),
+        first.0,
+        mib(last.1),
+        last.0,
+        ratio(last.1 as f64, first.1 as f64),
+        met(growth <= SOAK_MAX_GROWTH)
+    ))
 }
 
 fn accept(s: &mut String, r: &Results) {
@@ -514,5 +538,19 @@ mod tests {
         assert_eq!(ratio(3.0, 2.0), "1.50×");
         assert_eq!(ratio(3.0, 0.0), "–");
         assert_eq!(mib(2048), "2.0 MiB");
+    }
+
+    #[test]
+    fn a_soak_too_short_to_show_growth_gets_no_verdict() {
+        let flat = |until: u32| (0..=until / 5).map(|i| (f64::from(i * 5), 100_000)).collect::<Vec<_>>();
+        let short = soak_row(60.0, 500.0, &flat(60)).expect("a row");
+        assert!(short.contains("**not measured**") && !short.contains("**met**"), "{short}");
+        let long = soak_row(600.0, 500.0, &flat(600)).expect("a row");
+        assert!(long.contains("**met**"), "{long}");
+        let mut growing = flat(600);
+        growing.last_mut().expect("samples").1 = 120_000;
+        let grown = soak_row(600.0, 500.0, &growing).expect("a row");
+        assert!(grown.contains("1.20×") && grown.contains("**missed**"), "{grown}");
+        assert_eq!(soak_row(60.0, 500.0, &[]), None);
     }
 }
