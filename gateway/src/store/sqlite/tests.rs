@@ -233,6 +233,17 @@ async fn under_steady_writes_the_wal_is_started_over_and_stays_bounded() {
     assert!(largest < written / 4, "the WAL grew to {largest} bytes of {written} written");
 }
 
+#[test]
+fn every_connection_cuts_the_wal_back_past_its_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let c = open(&path).unwrap();
+    let limit: i64 = c.query_row("PRAGMA journal_size_limit", [], |r| r.get(0)).unwrap();
+    assert_eq!(limit, WAL_SIZE_LIMIT_BYTES);
+    assert!(WAL_SIZE_LIMIT_BYTES > WAL_RESTART_FRAMES * 4096, "the file is not cut at every restart");
+}
+
 /// A plain connection to a store file with every migration applied.
 fn migrated_connection() -> (tempfile::TempDir, Connection) {
     let dir = tempfile::tempdir().unwrap();
