@@ -6,8 +6,8 @@
 use super::render::Ctx;
 use super::tree::{Document, Element};
 
-/// Appends to `out` the namespace nodes an element renders under exclusive
-/// canonicalisation, one per prefix, sorted by prefix.
+/// Fills `out` (empty on entry) with the namespace nodes an element renders
+/// under exclusive canonicalisation, one per prefix, sorted by prefix.
 pub(super) fn namespaces<'d>(
     doc: &'d Document<'_>,
     e: &'d Element<'_>,
@@ -15,7 +15,7 @@ pub(super) fn namespaces<'d>(
     ctx: &Ctx<'_, 'd>,
     out: &mut Vec<(&'d str, &'d str)>,
 ) {
-    let from = out.len();
+    debug_assert!(out.is_empty());
     out.push((e.prefix(), doc.uri(e.ns)));
     for a in &e.attrs {
         if !a.prefix().is_empty() {
@@ -30,29 +30,9 @@ pub(super) fn namespaces<'d>(
             None => {}
         }
     }
+    out.retain(|&(p, u)| p != "xml" && ctx.rendered.uri(p) != u);
     // Within one element a prefix has one binding, so the entries of one prefix
     // are equal: sorting and removing repeats keeps one of each.
-    let mut kept = from;
-    for i in from..out.len() {
-        let (p, u) = out[i];
-        if p != "xml" && ctx.rendered.uri(p) != u {
-            out[kept] = (p, u);
-            kept += 1;
-        }
-    }
-    out.truncate(kept);
-    out[from..].sort_unstable();
-    dedup_tail(out, from);
-}
-
-/// Removes consecutive repeats from `out[from..]`.
-fn dedup_tail<T: PartialEq + Copy>(out: &mut Vec<T>, from: usize) {
-    let mut kept = from;
-    for i in from..out.len() {
-        if kept == from || out[kept - 1] != out[i] {
-            out[kept] = out[i];
-            kept += 1;
-        }
-    }
-    out.truncate(kept);
+    out.sort_unstable();
+    out.dedup();
 }

@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use super::render::Ctx;
 use super::tree::{Attr, Document, Element, NodeId, XML_NS_ID};
 
-/// Appends to `out` the namespace nodes to render: at the apex every binding in
-/// scope (there is no output ancestor), below it only those that differ from what
-/// the output ancestors rendered. `xmlns=""` comes out only where a non-empty
-/// default is in effect above.
+/// Appends to `out` the namespace nodes to render, sorted by prefix: at the apex
+/// every binding in scope (there is no output ancestor), below it only those
+/// that differ from what the output ancestors rendered. `xmlns=""` comes out
+/// only where a non-empty default is in effect above.
 pub(super) fn namespaces<'d>(
     doc: &'d Document<'_>,
     e: &'d Element<'_>,
@@ -22,6 +22,7 @@ pub(super) fn namespaces<'d>(
     } else {
         out.extend(e.decls.iter().map(|d| (d.prefix, doc.uri(d.uri))).filter(|(p, u)| differs(p, u)));
     }
+    out.sort_unstable();
 }
 
 /// Appends to `out` the attributes to render: the element's own and, at an apex

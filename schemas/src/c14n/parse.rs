@@ -158,13 +158,13 @@ fn is_absolute(uri: &str) -> bool {
 /// it, through a hash set (a hostile element may have thousands).
 const LINEAR_DUPLICATES: usize = 16;
 
-/// Whether two of `items` are equal.
-fn has_duplicate<T: Eq + Hash>(items: &[T]) -> bool {
+/// The index of the first item equal to an earlier one, if any.
+fn first_duplicate<T: Eq + Hash>(items: &[T]) -> Option<usize> {
     if items.len() <= LINEAR_DUPLICATES {
-        items.iter().enumerate().any(|(i, a)| items[..i].contains(a))
+        (1..items.len()).find(|&i| items[..i].contains(&items[i]))
     } else {
         let mut seen = HashSet::with_capacity(items.len());
-        !items.iter().all(|a| seen.insert(a))
+        items.iter().position(|a| !seen.insert(a))
     }
 }
 
@@ -277,9 +277,8 @@ impl<'a> Builder<'a> {
                 None => raw_attrs.push((key, value)),
             }
         }
-        if has_duplicate(&keys) {
-            let dup = keys.iter().enumerate().find(|(i, k)| keys[..*i].contains(k)).map(|(_, k)| *k);
-            return Err(malformed(off, format!("duplicate attribute {}", dup.unwrap_or_default())));
+        if let Some(i) = first_duplicate(&keys) {
+            return Err(malformed(off, format!("duplicate attribute {}", keys[i])));
         }
         self.spend(decls.len() + raw_attrs.len())?;
         self.marks.push(self.declared.len());
@@ -295,9 +294,8 @@ impl<'a> Builder<'a> {
             attrs.push(Attr { qname, prefix_len, ns, value });
         }
         let expanded: Vec<(&str, &str)> = attrs.iter().map(|a| (self.doc.uri(a.ns), a.local())).collect();
-        if has_duplicate(&expanded) {
-            let dup = (0..attrs.len()).find(|&i| expanded[..i].contains(&expanded[i])).map(|i| attrs[i].qname);
-            return Err(malformed(off, format!("attribute {} appears twice", dup.unwrap_or_default())));
+        if let Some(i) = first_duplicate(&expanded) {
+            return Err(malformed(off, format!("attribute {} appears twice", attrs[i].qname)));
         }
         let el = Element { qname, prefix_len, ns, decls, attrs };
         let id = self.push(Data::Element(el), self.current(), at)?;

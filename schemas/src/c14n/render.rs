@@ -186,7 +186,6 @@ impl Document<'_> {
                     for (p, u) in &ns {
                         rendered.bind(p, u);
                     }
-                    ns.sort_unstable();
                     attrs.sort_by(|a, b| (self.uri(a.ns), a.local()).cmp(&(self.uri(b.ns), b.local())));
                     start_tag(e, &ns, &attrs, out);
                     stack.push(Step::Close { id, in_scope: marks.0, rendered: marks.1 });

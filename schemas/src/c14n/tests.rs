@@ -133,3 +133,17 @@ fn bom_and_declaration_are_dropped() {
     assert_eq!(doc.canonicalize(doc.document(), None, &INC), b"<a></a>");
     assert_eq!(doc.span(doc.root()), 42..46);
 }
+
+#[test]
+fn duplicate_attributes_are_found_among_many() {
+    // Past parse::LINEAR_DUPLICATES attributes, duplicates are found by hashing.
+    let attrs = |n: usize| (0..n).map(|i| format!(" a{i}='v'")).collect::<String>();
+    let named = |n: usize, extra: &str| format!("<r xmlns:p='urn:x' xmlns:q='urn:x'{}{extra}/>", attrs(n));
+    for n in [3, 40] {
+        assert!(Document::parse(named(n, "").as_bytes()).is_ok(), "{n} distinct attributes");
+        let err = Document::parse(named(n, " a1='w'").as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("duplicate attribute a1"), "{n}: {err}");
+        let err = Document::parse(named(n, " p:x='1' q:x='2'").as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("attribute q:x appears twice"), "{n}: {err}");
+    }
+}
