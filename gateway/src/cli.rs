@@ -182,7 +182,16 @@ pub fn main() -> ExitCode {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    runtime_with(None)
+}
+
+/// The async runtime, with `workers` threads (one per core without).
+fn runtime_with(workers: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers {
+        builder.worker_threads(n);
+    }
+    builder.enable_all().build().context("starting the async runtime")
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -241,11 +250,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { config: path } => {
-            let rt = runtime()?;
+            let config = Config::load(&path).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
+            let rt = runtime_with(config.server.worker_threads)?;
             // SIGHUP's default action ends the process, and `systemctl reload` may
             // send it while the gateway is still starting (opening the store,
-            // migrating, signing). Listening comes first; a SIGHUP during the
-            // start is held and reloads once the gateway serves.
+            // migrating, signing). Listening comes right after reading the
+            // configuration, which sizes the runtime; a SIGHUP during the start is
+            // held and reloads once the gateway serves.
             #[cfg(unix)]
             let hup = {
                 let _entered = rt.enter();
@@ -254,7 +265,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             #[cfg(not(unix))]
             let hup = ();
-            let config = Config::load(&path).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
             let telemetry = init_tracing_with(config.log.format, &config.log.filter, Some(&config.log))?;
             rt.block_on(serve(config, path, hup))?;
             if let Some(provider) = telemetry {
@@ -349,5 +359,34 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_has_the_configured_workers() {
+        for n in [1, 3] {
+            assert_eq!(runtime_with(Some(n)).unwrap().metrics().num_workers(), n);
+        }
+        if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            assert_eq!(runtime_with(None).unwrap().metrics().num_workers(), cores);
+        }
+    }
+
+    #[test]
+    fn worker_threads_are_checked() {
+        let read = |text: &str| Config::from_toml(text).map(|c| c.server.worker_threads).map_err(|e| e.to_string());
+        assert_eq!(read(""), Ok(None));
+        assert_eq!(read("[server]\nworker_threads = 1\n"), Ok(Some(1)));
+        assert_eq!(read("[server]\nworker_threads = 1024\n"), Ok(Some(1024)));
+        for bad in ["0", "1025"] {
+            let e = read(&format!("[server]\nworker_threads = {bad}\n")).unwrap_err();
+            assert!(e.contains("server.worker_threads") && e.contains("from 1 to 1024"), "{bad}: {e}");
+        }
+        assert!(read("[server]\nworker_threads = -1\n").is_err());
     }
 }

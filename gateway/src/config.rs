@@ -101,7 +101,15 @@ pub struct ServerConfig {
     /// wait); past it, 503 `deadline_exceeded`, and what it was doing is dropped.
     #[serde(with = "humantime_serde")]
     pub request_deadline: Duration,
+    /// Threads of the async runtime (HTTP, routing, delivery); unset, one per
+    /// core. Signature verification and the store have threads of their own, so
+    /// a machine shared with other services, or with two cores, does better with
+    /// fewer: each extra thread adds hand-offs between threads to every request.
+    pub worker_threads: Option<usize>,
 }
+
+/// The most runtime threads `server.worker_threads` may ask for.
+pub const MAX_WORKER_THREADS: usize = 1024;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -117,6 +125,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             max_requests: 4_096,
             request_deadline: Duration::from_secs(60),
+            worker_threads: None,
         }
     }
 }
@@ -541,6 +550,9 @@ impl Config {
         }
         if s.request_deadline.is_zero() {
             push("server.request_deadline".into(), "must be greater than 0".into());
+        }
+        if s.worker_threads.is_some_and(|n| n == 0 || n > MAX_WORKER_THREADS) {
+            push("server.worker_threads".into(), format!("must be from 1 to {MAX_WORKER_THREADS}, or unset"));
         }
         if let Some(url) = &self.store.url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {

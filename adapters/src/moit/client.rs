@@ -43,6 +43,8 @@ const MAX_LICENCE_NUMBER: usize = 64;
 pub struct MoitAdapter {
     agency: AgencyId,
     config: MoitConfig,
+    /// `config.url`, parsed once: each call's URL is this with its path set.
+    base: Option<reqwest::Url>,
     http: reqwest::Client,
     tokens: Tokens,
 }
@@ -57,7 +59,19 @@ impl MoitAdapter {
     /// An adapter for `agency`, sending through `client` (whose timeouts apply to
     /// every call). Nothing is sent until the first call.
     pub fn new(agency: AgencyId, config: MoitConfig, client: reqwest::Client) -> Self {
-        Self { agency, config, http: client, tokens: Tokens::default() }
+        let base = reqwest::Url::parse(config.url.trim_end_matches('/')).ok();
+        Self { agency, config, base, http: client, tokens: Tokens::default() }
+    }
+
+    /// The URL of `path` under the base: the parsed base with its path extended,
+    /// so that a look-up does not parse the scheme and host again. Without a
+    /// parsed base (a URL the configuration check refuses), the joined text, which
+    /// the client then refuses.
+    fn url(&self, path: &str) -> Result<reqwest::Url, String> {
+        let Some(base) = &self.base else { return Err(self.config.endpoint(path)) };
+        let mut url = base.clone();
+        url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+        Ok(url)
     }
 
     /// The configuration in use.
@@ -88,10 +102,13 @@ impl MoitAdapter {
 
     /// A `GET` of a resource: its body, `None` when MOIT says it has no such thing.
     async fn get(&self, call: &'static str, path: String) -> Result<Option<Bytes>, MoitError> {
-        let url = self.config.endpoint(&path);
+        let url = self.url(&path);
         let request_id = uuid::Uuid::new_v4().to_string();
-        let (status, body) =
-            self.call(call, |t| self.http.get(&url).bearer_auth(t).header("X-Request-Id", &request_id)).await?;
+        let get = || match &url {
+            Ok(url) => self.http.get(url.clone()),
+            Err(text) => self.http.get(text),
+        };
+        let (status, body) = self.call(call, |t| get().bearer_auth(t).header("X-Request-Id", &request_id)).await?;
         if (200..300).contains(&status) {
             return Ok(Some(body));
         }
@@ -273,6 +290,38 @@ mod tests {
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn config(url: &str) -> MoitConfig {
+        MoitConfig {
+            url: url.into(),
+            token_url: None,
+            client_id: "lienthong".into(),
+            client_secret: Some("secret".into()),
+            client_secret_env: None,
+            scope: "giayphep.read".into(),
+            sign_requests: false,
+        }
+    }
+
+    #[test]
+    fn call_urls_are_the_base_joined_with_the_path() {
+        let paths = ["/api/v1/giay-phep/15%2F2025%2FGPBLR-SCT", "/api/v1/ho-so/000.00.21.H41-261201-0001", "/x"];
+        for base in [
+            "https://moit.example.vn",
+            "https://moit.example.vn/",
+            "http://127.0.0.1:9003/lien-thong/",
+            "http://h:1/a/b",
+        ] {
+            let config = config(base);
+            let adapter = MoitAdapter::new(AgencyId::parse("moit").unwrap(), config, reqwest::Client::new());
+            for path in paths {
+                let expected = reqwest::Url::parse(&adapter.config.endpoint(path)).unwrap();
+                assert_eq!(adapter.url(path), Ok(expected), "{base} {path}");
+            }
+        }
+        let adapter = MoitAdapter::new(AgencyId::parse("moit").unwrap(), config("not a url"), reqwest::Client::new());
+        assert_eq!(adapter.url("/x"), Err("not a url/x".to_owned()));
     }
 
     #[test]

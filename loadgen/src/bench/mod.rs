@@ -75,6 +75,12 @@ pub struct BenchArgs {
     /// Directory of the criterion benchmark's results (`target/criterion`).
     #[arg(long, default_value = "target/criterion")]
     pub criterion: PathBuf,
+    /// `server.worker_threads` of the gateways (0: the gateway's default, one per
+    /// core). The gateway shares the cores with the simulators and the load
+    /// generator here, as the peers do, which run one worker (nginx) or thread
+    /// (HAProxy).
+    #[arg(long, default_value_t = 1)]
+    pub gateway_workers: usize,
     /// Run only these scenarios (comma-separated: accept, feed, lookup, verify,
     /// soak, postgres, backlog); all without. Feed and look-up need accept.
     #[arg(long, value_delimiter = ',')]
@@ -114,6 +120,8 @@ pub struct Env {
     pub corpus: usize,
     /// Other corpora's size.
     pub corpus_other: usize,
+    /// `server.worker_threads` of the gateways (`None`: one per core).
+    pub gateway_workers: Option<usize>,
     gateways: u32,
 }
 
@@ -141,7 +149,11 @@ impl Env {
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        let config = setup::write_config(&dir, &self.pki, self.sim_port, opts)?;
+        let mut opts = opts.clone();
+        if !opts.per_core_workers {
+            opts.worker_threads = opts.worker_threads.or(self.gateway_workers);
+        }
+        let config = setup::write_config(&dir, &self.pki, self.sim_port, &opts)?;
         Gateway::start(&self.lienthong, &config, &dir.join("gateway.log"))
     }
 
@@ -295,6 +307,10 @@ pub struct Results {
     pub duration_s: f64,
     /// Closed-loop concurrency.
     pub concurrency: usize,
+    /// `server.worker_threads` of the gateways (`None`: one per core; reports
+    /// from before the setting had that).
+    #[serde(default)]
+    pub gateway_workers: Option<usize>,
     /// Accept, per corpus.
     pub accept: Vec<AcceptResult>,
     /// Verify-only.
@@ -344,6 +360,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         closed_limit: args.closed_limit,
         corpus: args.corpus,
         corpus_other: args.corpus_other,
+        gateway_workers: (args.gateway_workers > 0).then_some(args.gateway_workers),
         gateways: 0,
     };
     env.start_simulators()?;
@@ -406,11 +423,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         })
         .flatten();
 
+    // The accept gateway stops here: it would otherwise still be delivering the
+    // feed's status events to DVCQG while the look-ups are measured.
+    gw.proc.stop();
     eprintln!("lookup:");
     let moit = env.sims.as_ref().map(|s| s.addr(2)).context("simulators")?;
     let lookup =
-        wanted("lookup").then(|| scenarios::lookup(&env, &gw, moit).map_err(|e| note("lookup", e)).ok()).flatten();
-    gw.proc.stop();
+        wanted("lookup").then(|| scenarios::lookup(&mut env, moit).map_err(|e| note("lookup", e)).ok()).flatten();
 
     eprintln!("verify (libxmlsec1 peer on the criterion benchmark's documents):");
     let verify = wanted("verify").then(|| verify(args, &env).map_err(|e| note("verify", e)).ok()).flatten();
@@ -476,6 +495,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         command: args.command.clone(),
         duration_s: args.duration.as_secs_f64(),
         concurrency: args.concurrency,
+        gateway_workers: env.gateway_workers,
         accept,
         verify,
         criterion: criterion_medians(&args.criterion),

@@ -90,9 +90,11 @@ pub fn render(r: &Results, analysis: &str) -> String {
     let _ = writeln!(s, "| commit, date | {}, {} |", m.commit, m.date);
     let _ = writeln!(
         s,
-        "| run | {} s per timed run, closed loop at {} in flight, {:.0} s in all |\n",
+        "| run | {} s per timed run, closed loop at {} in flight, {:.0} s in all |",
         r.duration_s, r.concurrency, r.total_s
     );
+    let workers = r.gateway_workers.map_or("one per core (the default)".to_owned(), |n| format!("{n}"));
+    let _ = writeln!(s, "| gateway runtime threads (`server.worker_threads`) | {workers} |\n");
     targets(&mut s, r);
     accept(&mut s, r);
     verify(&mut s, r);
@@ -366,8 +368,9 @@ fn lookup(s: &mut String, r: &Results) {
          `lienthong` answers `GET /v1/agencies/moit/lookups/licence?number=…`: it authenticates the member, checks its \
          grant, calls MOIT through the adapter (OAuth token, MOIT's REST call) and normalises the answer. Closed loop \
          at 32 in flight for requests per second; then each at the same open-loop rate, {}/s (half the slowest \
-         proxy's), for latency.\n",
-        n(l.rate)
+         proxy's), for latency. Each gateway is fresh, started after the accept gateway stopped. {}\n",
+        n(l.rate),
+        workers_note(r.gateway_workers),
     );
     let nginx = l.targets.iter().find(|t| t.name == "nginx");
     let direct = l.targets.iter().find(|t| t.name == "direct");
@@ -387,6 +390,19 @@ fn lookup(s: &mut String, r: &Results) {
         );
     }
     let _ = writeln!(s);
+}
+
+/// How the look-up section's gateways were run.
+fn workers_note(workers: Option<usize>) -> String {
+    match workers {
+        Some(n) => format!(
+            "`lienthong` runs {n} runtime thread{} (`server.worker_threads = {n}`; nginx runs one worker and HAProxy \
+             one thread); `{}` is the same gateway with the default, one runtime thread per core.",
+            if n == 1 { "" } else { "s" },
+            super::scenarios::PER_CORE
+        ),
+        None => "`lienthong` runs the default, one runtime thread per core.".to_owned(),
+    }
 }
 
 fn feed(s: &mut String, r: &Results) {

@@ -205,11 +205,23 @@ pub struct LookupResult {
     pub targets: Vec<LookupTarget>,
 }
 
+/// The look-up target of the gateway with one runtime thread per core.
+pub const PER_CORE: &str = "lienthong, a thread per core";
+
 /// A MOIT licence look-up (`GET /api/v1/giay-phep/{number}`) directly at the
 /// simulator, through nginx and HAProxy, and through the gateway
 /// (`GET /v1/agencies/moit/lookups/licence`, which also checks the member,
-/// calls the agency through its adapter and normalises the answer).
-pub fn lookup(env: &Env, gw: &Gateway, moit: SocketAddr) -> anyhow::Result<LookupResult> {
+/// calls the agency through its adapter and normalises the answer): a fresh
+/// gateway with the run's runtime threads, and, when that is not already one
+/// per core, another with one per core.
+pub fn lookup(env: &mut Env, moit: SocketAddr) -> anyhow::Result<LookupResult> {
+    let gw = env.gateway("lookup", &GatewayOptions::default())?;
+    let per_core = match env.gateway_workers {
+        Some(_) => {
+            Some(env.gateway("lookup-per-core", &GatewayOptions { per_core_workers: true, ..Default::default() })?)
+        }
+        None => None,
+    };
     let token = moit_token(moit)?;
     let number = "15%2F2025%2FGPBLR-SCT";
     let direct = Req::get(format!("/api/v1/giay-phep/{number}"), vec![bearer(&token)]);
@@ -224,8 +236,11 @@ pub fn lookup(env: &Env, gw: &Gateway, moit: SocketAddr) -> anyhow::Result<Looku
         ("direct", moit, direct.clone()),
         ("nginx", local(nginx_port), direct.clone()),
         ("haproxy", local(haproxy_port), direct),
-        ("lienthong", gw.addr, via_gateway),
-    ];
+        ("lienthong", gw.addr, via_gateway.clone()),
+    ]
+    .into_iter()
+    .chain(per_core.as_ref().map(|g| (PER_CORE, g.addr, via_gateway)))
+    .collect::<Vec<_>>();
     let mut closed = Vec::new();
     for (name, addr, req) in &targets {
         let plan = env.plan(Mode::Closed { concurrency: env.lookup_concurrency }, &[*addr]);
@@ -245,6 +260,10 @@ pub fn lookup(env: &Env, gw: &Gateway, moit: SocketAddr) -> anyhow::Result<Looku
     }
     nginx.stop();
     haproxy.stop();
+    gw.proc.stop();
+    if let Some(g) = per_core {
+        g.proc.stop();
+    }
     Ok(result)
 }
 

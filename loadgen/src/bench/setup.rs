@@ -91,6 +91,10 @@ pub struct GatewayOptions {
     pub moj_rate: Option<u32>,
     /// Synchronise every dossier to DVCQG too (the default of a real deployment).
     pub status_sync: bool,
+    /// `server.worker_threads`; `None`: the gateway's default, one per core.
+    pub worker_threads: Option<usize>,
+    /// One runtime thread per core whatever the run's `--gateway-workers` says.
+    pub per_core_workers: bool,
 }
 
 /// Writes the configuration of a gateway working in `dir`, its agencies the
@@ -109,6 +113,7 @@ pub fn write_config(dir: &Path, pki: &Pki, sim_port: u16, opts: &GatewayOptions)
         None => String::new(),
     };
     let sync = if opts.status_sync { "" } else { "status_sync_agency = \"\"" };
+    let workers = opts.worker_threads.map_or(String::new(), |n| format!("worker_threads = {n}\n"));
     let text = format!(
         r#"# A benchmark gateway: written by lienthong-load bench.
 [server]
@@ -118,7 +123,7 @@ max_body_bytes = 2097152
 max_connections = 10000
 max_requests = 8192
 shutdown_grace = "5s"
-
+{workers}
 [store]
 {store}
 
