@@ -82,7 +82,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     pub gateway_workers: usize,
     /// Run only these scenarios (comma-separated: accept, feed, lookup, verify,
-    /// soak, postgres, backlog); all without. Feed and look-up need accept.
+    /// soak, postgres, backlog); all without. Feed needs accept.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// The exact command that produced the report, quoted in it.
@@ -423,7 +423,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         })
         .flatten();
 
-    // The accept gateway stops here: it would otherwise still be delivering the
+    // The accept gateway stops here: it could otherwise still be delivering the
     // feed's status events to DVCQG while the look-ups are measured.
     gw.proc.stop();
     eprintln!("lookup:");
