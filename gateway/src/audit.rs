@@ -579,9 +579,9 @@ impl HeadSigner {
             let from_file =
                 tokio::task::spawn_blocking(move || last_head_in_file(&path)).await.map_err(|e| e.to_string())?;
             if let Some(f) = from_file {
-                let stored = self.store.audit_records(f.seq - 1, 1).await.map_err(|e| e.to_string())?;
+                let stored = self.store.audit_chain(f.seq - 1, 1).await.map_err(|e| e.to_string())?;
                 match stored.first() {
-                    Some((r, _)) if r.seq == f.seq && r.chain == f.chain => {}
+                    Some(r) if r.seq == f.seq && r.chain == f.chain => {}
                     _ => {
                         return Err(format!("the heads file's last head (record {}) is not in the store's log", f.seq))
                     }
@@ -613,11 +613,13 @@ impl HeadSigner {
         }
         let (mut at, mut chain) = (from.seq, from.chain);
         while at < seq {
-            let page = self.store.audit_records(at, 1000).await.map_err(failed)?;
+            // The links alone: the signer reads none of the round's bodies
+            // (dossiers, receipts, delivered payloads); their digests are linked.
+            let page = self.store.audit_chain(at, 1000).await.map_err(failed)?;
             if page.is_empty() {
                 break;
             }
-            for (r, _) in page.iter().take_while(|(r, _)| r.seq <= seq) {
+            for r in page.iter().take_while(|r| r.seq <= seq) {
                 let linked = link(&chain, &Entry::from(r));
                 if r.seq != at + 1 || linked != r.chain {
                     return Err(SignError::Tampered(format!("record {} does not follow from record {at}", r.seq)));

@@ -540,6 +540,10 @@ pub trait Store: Send + Sync + 'static {
     /// stored content its digest is of, when the store still holds it.
     async fn audit_records(&self, after: i64, limit: usize) -> Result<AuditPage, StoreError>;
 
+    /// Up to `limit` records after position `after`, in order, without their
+    /// content: what checking the chain's links needs, without reading a body.
+    async fn audit_chain(&self, after: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+
     /// Up to `limit` signed heads after position `after`, in order.
     async fn audit_heads(&self, after: i64, limit: usize) -> Result<Vec<AuditHead>, StoreError>;
 

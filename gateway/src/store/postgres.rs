@@ -494,7 +494,12 @@ impl Store for PostgresStore {
     }
 
     async fn audit_records(&self, after: i64, limit: usize) -> Result<AuditPage, StoreError> {
-        self.read(move |c| read::audit_records(c, after, limit)).await
+        self.read(move |c| read::audit_records(c, after, limit, true)).await
+    }
+
+    async fn audit_chain(&self, after: i64, limit: usize) -> Result<Vec<crate::store::AuditRecord>, StoreError> {
+        let page = self.read(move |c| read::audit_records(c, after, limit, false)).await?;
+        Ok(page.into_iter().map(|(record, _)| record).collect())
     }
 
     async fn audit_heads(&self, after: i64, limit: usize) -> Result<Vec<AuditHead>, StoreError> {

@@ -290,35 +290,51 @@ pub(super) fn audit_heads(c: &mut C<'_>, after: i64, limit: usize) -> Result<Vec
     .collect()
 }
 
-pub(super) fn audit_records(c: &mut C<'_>, after: i64, limit: usize) -> Result<AuditPage, StoreError> {
+/// The query of [`audit_records`], its last column `$content`.
+macro_rules! records_query {
+    ($content:literal) => {
+        concat!(
+            "SELECT a.seq, a.at_ns, a.kind, a.dossier_code, a.digest, a.meta, a.meta_sha, a.chain, a.ref_id, ",
+            $content,
+            " FROM audit_log a WHERE a.seq > $1 ORDER BY a.seq LIMIT $2"
+        )
+    };
+}
+
+/// Each record with the stored content its digest is of.
+const RECORDS_WITH_CONTENT: &str = records_query!(
+    "CASE a.kind
+        WHEN 'dossier' THEN (SELECT NULLIF(body, '\\x'::bytea) FROM dossiers WHERE code = a.dossier_code)
+        WHEN 'receipt' THEN (SELECT convert_to(receipt, 'UTF8') FROM dossiers WHERE code = a.dossier_code)
+        WHEN 'status' THEN (SELECT convert_to(event, 'UTF8') FROM status_events WHERE id = a.ref_id)
+        WHEN 'attempt' THEN (SELECT convert_to(COALESCE(e.event, d.canonical), 'UTF8')
+                             FROM deliveries v JOIN dossiers d ON d.code = v.dossier_code
+                             LEFT JOIN status_events e ON e.id = v.event_id WHERE v.id = a.ref_id)
+    END"
+);
+
+/// The records alone: what checking the chain needs.
+const RECORDS_WITHOUT_CONTENT: &str = records_query!("NULL::bytea");
+
+/// Records after `after`, in order, each with the stored content its digest is
+/// of when `content` asks for it (`None` without: no body is read).
+pub(super) fn audit_records(c: &mut C<'_>, after: i64, limit: usize, content: bool) -> Result<AuditPage, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    c.all(
-        "SELECT a.seq, a.at_ns, a.kind, a.dossier_code, a.digest, a.meta, a.meta_sha, a.chain, a.ref_id,
-            CASE a.kind
-                WHEN 'dossier' THEN (SELECT NULLIF(body, '\\x'::bytea) FROM dossiers WHERE code = a.dossier_code)
-                WHEN 'receipt' THEN (SELECT convert_to(receipt, 'UTF8') FROM dossiers WHERE code = a.dossier_code)
-                WHEN 'status' THEN (SELECT convert_to(event, 'UTF8') FROM status_events WHERE id = a.ref_id)
-                WHEN 'attempt' THEN (SELECT convert_to(COALESCE(e.event, d.canonical), 'UTF8')
-                                     FROM deliveries v JOIN dossiers d ON d.code = v.dossier_code
-                                     LEFT JOIN status_events e ON e.id = v.event_id WHERE v.id = a.ref_id)
-            END
-         FROM audit_log a WHERE a.seq > $1 ORDER BY a.seq LIMIT $2",
-        &[&after, &limit],
-    )?
-    .iter()
-    .map(|r| {
-        let record = AuditRecord {
-            seq: get(r, 0)?,
-            at_ns: get(r, 1)?,
-            kind: get(r, 2)?,
-            dossier: get(r, 3)?,
-            digest: hash32(get(r, 4)?, "a digest")?,
-            meta: get(r, 5)?,
-            meta_sha: hash32(get(r, 6)?, "a metadata hash")?,
-            chain: hash32(get(r, 7)?, "a chain hash")?,
-            ref_id: get(r, 8)?,
-        };
-        Ok((record, get(r, 9)?))
-    })
-    .collect()
+    c.all(if content { RECORDS_WITH_CONTENT } else { RECORDS_WITHOUT_CONTENT }, &[&after, &limit])?
+        .iter()
+        .map(|r| {
+            let record = AuditRecord {
+                seq: get(r, 0)?,
+                at_ns: get(r, 1)?,
+                kind: get(r, 2)?,
+                dossier: get(r, 3)?,
+                digest: hash32(get(r, 4)?, "a digest")?,
+                meta: get(r, 5)?,
+                meta_sha: hash32(get(r, 6)?, "a metadata hash")?,
+                chain: hash32(get(r, 7)?, "a chain hash")?,
+                ref_id: get(r, 8)?,
+            };
+            Ok((record, get(r, 9)?))
+        })
+        .collect()
 }

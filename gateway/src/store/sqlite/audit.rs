@@ -120,22 +120,37 @@ pub(super) fn heads(c: &Connection, after: i64, limit: usize) -> Result<Vec<Audi
     rows.map(|r| to_head(r.map_err(db)?)).collect()
 }
 
-/// Records after `after`, in order, each with the stored content its digest is of.
-pub(super) fn records(c: &Connection, after: i64, limit: usize) -> Result<AuditPage, StoreError> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT a.seq, a.at_ns, a.kind, a.dossier_code, a.digest, a.meta, a.meta_sha, a.chain, a.ref_id,
-                CASE a.kind
-                    WHEN 'dossier' THEN (SELECT NULLIF(body, x'') FROM dossiers WHERE code = a.dossier_code)
-                    WHEN 'receipt' THEN (SELECT CAST(receipt AS BLOB) FROM dossiers WHERE code = a.dossier_code)
-                    WHEN 'status' THEN (SELECT CAST(event AS BLOB) FROM status_events WHERE id = a.ref_id)
-                    WHEN 'attempt' THEN (SELECT CAST(COALESCE(e.event, d.canonical) AS BLOB)
-                                         FROM deliveries v JOIN dossiers d ON d.code = v.dossier_code
-                                         LEFT JOIN status_events e ON e.id = v.event_id WHERE v.id = a.ref_id)
-                END
-             FROM audit_log a WHERE a.seq > ?1 ORDER BY a.seq LIMIT CAST(?2 AS INTEGER)",
+/// The query of [`records`], its last column `$content`.
+macro_rules! records_query {
+    ($content:literal) => {
+        concat!(
+            "SELECT a.seq, a.at_ns, a.kind, a.dossier_code, a.digest, a.meta, a.meta_sha, a.chain, a.ref_id, ",
+            $content,
+            " FROM audit_log a WHERE a.seq > ?1 ORDER BY a.seq LIMIT CAST(?2 AS INTEGER)"
         )
-        .map_err(db)?;
+    };
+}
+
+/// Each record with the stored content its digest is of.
+const RECORDS_WITH_CONTENT: &str = records_query!(
+    "CASE a.kind
+        WHEN 'dossier' THEN (SELECT NULLIF(body, x'') FROM dossiers WHERE code = a.dossier_code)
+        WHEN 'receipt' THEN (SELECT CAST(receipt AS BLOB) FROM dossiers WHERE code = a.dossier_code)
+        WHEN 'status' THEN (SELECT CAST(event AS BLOB) FROM status_events WHERE id = a.ref_id)
+        WHEN 'attempt' THEN (SELECT CAST(COALESCE(e.event, d.canonical) AS BLOB)
+                             FROM deliveries v JOIN dossiers d ON d.code = v.dossier_code
+                             LEFT JOIN status_events e ON e.id = v.event_id WHERE v.id = a.ref_id)
+    END"
+);
+
+/// The records alone: what checking the chain needs.
+const RECORDS_WITHOUT_CONTENT: &str = records_query!("NULL");
+
+/// Records after `after`, in order, each with the stored content its digest is
+/// of when `content` asks for it (`None` without: no body is read).
+pub(super) fn records(c: &Connection, after: i64, limit: usize, content: bool) -> Result<AuditPage, StoreError> {
+    let mut stmt =
+        c.prepare_cached(if content { RECORDS_WITH_CONTENT } else { RECORDS_WITHOUT_CONTENT }).map_err(db)?;
     type Raw = (i64, i64, String, String, Vec<u8>, Option<String>, Vec<u8>, Vec<u8>, Option<i64>, Option<Vec<u8>>);
     let rows = stmt
         .query_map(params![after, limit as i64], |r| -> rusqlite::Result<Raw> {
