@@ -17,7 +17,17 @@ const MIGRATIONS: &[(i64, &str, Option<Backfill>)] = &[
     (7, V7, None),
     (8, V8, None),
     (9, V9, None),
+    (10, V10, None),
 ];
+
+/// The statistics (`/v1/stats`, and the gauges of every `/metrics` scrape) read
+/// only this index. Without it they scanned `dossiers`, whose on-time columns,
+/// added by version 2, sit after the body and the canonical form: every row read
+/// walked the overflow pages of both (0.43 s warm, 3.3 s cold, for 74,404
+/// dossiers, against 0.015 s with the index), holding the one reader connection
+/// the other reads wait for.
+const V10: &str = "CREATE INDEX dossiers_stats ON dossiers \
+                   (agency, procedure_code, received_at_ns, due_at_ns, finished_at_ns);";
 
 /// The oldest waiting delivery per agency, by when it was queued (a replay
 /// requeues an old id), for its age.

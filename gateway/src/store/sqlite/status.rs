@@ -246,10 +246,9 @@ pub(super) fn prune(c: &Connection, before_ms: i64) -> Result<u64, StoreError> {
 /// Figures per agency and procedure. Finished on time means `finished <= due`
 /// and overdue means `due < end of window`, on exact instants: the rule of
 /// `schemas::timeliness::classify`, which a test holds this query to.
-pub(super) fn stats(c: &Connection, w: StatsWindow, agency: Option<&str>) -> Result<Vec<StatsRow>, StoreError> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT agency, procedure_code,
+/// The figures of each agency's procedures in a window (`?1`..`?2`, of `?3`'s
+/// dossiers or all): read from the index `dossiers_stats` alone.
+pub(super) const STATS: &str = "SELECT agency, procedure_code,
                  COUNT(*) FILTER (WHERE received_at_ns >= ?1 AND received_at_ns < ?2),
                  COUNT(*) FILTER (WHERE finished_at_ns >= ?1 AND finished_at_ns < ?2 AND finished_at_ns <= due_at_ns),
                  COUNT(*) FILTER (WHERE finished_at_ns >= ?1 AND finished_at_ns < ?2 AND finished_at_ns > due_at_ns),
@@ -257,9 +256,10 @@ pub(super) fn stats(c: &Connection, w: StatsWindow, agency: Option<&str>) -> Res
                  COUNT(*) FILTER (WHERE received_at_ns < ?2 AND (finished_at_ns IS NULL OR finished_at_ns >= ?2)
                                   AND due_at_ns < ?2)
              FROM dossiers WHERE (?3 IS NULL OR agency = ?3)
-             GROUP BY agency, procedure_code ORDER BY agency, procedure_code",
-        )
-        .map_err(db)?;
+             GROUP BY agency, procedure_code ORDER BY agency, procedure_code";
+
+pub(super) fn stats(c: &Connection, w: StatsWindow, agency: Option<&str>) -> Result<Vec<StatsRow>, StoreError> {
+    let mut stmt = c.prepare_cached(STATS).map_err(db)?;
     let n = |v: i64| u64::try_from(v).unwrap_or(0);
     let rows = stmt
         .query_map(params![to_ns(&w.from), to_ns(&w.to), agency], |r| {

@@ -271,6 +271,17 @@ fn a_claim_reads_only_waiting_deliveries_through_their_index() {
     assert!(!one.iter().any(|p| p.starts_with("SCAN")), "{one:?}");
 }
 
+#[test]
+fn statistics_read_their_covering_index_not_the_dossiers() {
+    let (_dir, c) = migrated_connection();
+    // Scanning `dossiers` walks every row's body and canonical form (the on-time
+    // columns come after them), on every `/metrics` scrape.
+    for agency in [None, Some("moj")] {
+        let p = plan(&c, status::STATS, params![0i64, 1i64, agency]);
+        assert!(p.iter().any(|l| l.contains("USING COVERING INDEX dossiers_stats")), "{agency:?}: {p:?}");
+    }
+}
+
 /// Virtual-machine steps SQLite has run for `sql` on `c` so far.
 fn vm_steps(c: &Connection, sql: &str) -> i32 {
     c.prepare_cached(sql).unwrap().get_status(rusqlite::StatementStatus::VmStep)
