@@ -102,9 +102,14 @@ async fn the_bench_gateway_accepts_signed_dossiers_and_delivers_each_to_the_simu
     )
     .await
     .unwrap();
-    let path =
-        setup::write_config(dir.path(), &pki, first, &GatewayOptions { status_sync: true, ..Default::default() })
-            .unwrap();
+    let path = setup::write_config(
+        dir.path(),
+        &pki,
+        first,
+        &GatewayOptions { status_sync: true, ..Default::default() },
+        Some(1),
+    )
+    .unwrap();
     let config = gateway::Config::load(&path).unwrap_or_else(|e| panic!("the bench configuration is valid: {e:?}"));
     assert!(config.serving_problem().is_none(), "{:?}", config.serving_problem());
     let gw = gateway::Gateway::start(config).await.unwrap();

@@ -149,11 +149,8 @@ impl Env {
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        let mut opts = opts.clone();
-        if !opts.per_core_workers {
-            opts.worker_threads = opts.worker_threads.or(self.gateway_workers);
-        }
-        let config = setup::write_config(&dir, &self.pki, self.sim_port, &opts)?;
+        let workers = if opts.per_core_workers { None } else { self.gateway_workers };
+        let config = setup::write_config(&dir, &self.pki, self.sim_port, opts, workers)?;
         Gateway::start(&self.lienthong, &config, &dir.join("gateway.log"))
     }
 

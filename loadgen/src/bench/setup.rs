@@ -91,15 +91,20 @@ pub struct GatewayOptions {
     pub moj_rate: Option<u32>,
     /// Synchronise every dossier to DVCQG too (the default of a real deployment).
     pub status_sync: bool,
-    /// `server.worker_threads`; `None`: the gateway's default, one per core.
-    pub worker_threads: Option<usize>,
     /// One runtime thread per core whatever the run's `--gateway-workers` says.
     pub per_core_workers: bool,
 }
 
 /// Writes the configuration of a gateway working in `dir`, its agencies the
-/// simulators from port `sim_port`.
-pub fn write_config(dir: &Path, pki: &Pki, sim_port: u16, opts: &GatewayOptions) -> anyhow::Result<PathBuf> {
+/// simulators from port `sim_port`, with `worker_threads` runtime threads (the
+/// gateway's default, one per core, without).
+pub fn write_config(
+    dir: &Path,
+    pki: &Pki,
+    sim_port: u16,
+    opts: &GatewayOptions,
+    worker_threads: Option<usize>,
+) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let (gw_key, gw_chain) = pki.files("lienthong-gateway")?;
     let hanoi = pki.identity("portal-hanoi")?.certificate().spki_sha256.clone();
@@ -113,7 +118,7 @@ pub fn write_config(dir: &Path, pki: &Pki, sim_port: u16, opts: &GatewayOptions)
         None => String::new(),
     };
     let sync = if opts.status_sync { "" } else { "status_sync_agency = \"\"" };
-    let workers = opts.worker_threads.map_or(String::new(), |n| format!("worker_threads = {n}\n"));
+    let workers = worker_threads.map_or(String::new(), |n| format!("worker_threads = {n}\n"));
     let text = format!(
         r#"# A benchmark gateway: written by lienthong-load bench.
 [server]
