@@ -1,5 +1,6 @@
 //! The embedded SQLite store: one writer thread that groups concurrent changes into
-//! one durable commit (WAL, `synchronous=FULL`), and a reader connection for queries.
+//! one durable commit (WAL, `synchronous=FULL`), and a few reader connections for
+//! queries, so that one slow read does not hold up the others.
 //!
 //! No change is acknowledged before the commit that holds it has returned, so a
 //! 202 survives `kill -9` and a power cut.
@@ -36,7 +37,7 @@ mod status;
 /// The embedded store.
 pub struct SqliteStore {
     writer: mpsc::Sender<Op>,
-    reader: Arc<Mutex<Connection>>,
+    readers: Arc<Readers>,
     /// Dropped with the store, which ends the checkpoint thread.
     _checkpoints: Option<mpsc::Sender<()>>,
 }
@@ -55,6 +56,11 @@ const WAL_RESTART_FRAMES: i64 = 16_384;
 const WAL_SIZE_LIMIT_BYTES: i64 = 2 * WAL_RESTART_FRAMES * 4096;
 // The file must not be cut at every restart.
 const _: () = assert!(WAL_SIZE_LIMIT_BYTES > WAL_RESTART_FRAMES * 4096);
+
+/// Reader connections. WAL lets each read from its own snapshot while the writer
+/// commits, so a long read (the statistics, a page of the message log) holds up
+/// only the reads that find every connection taken.
+const READERS: usize = 4;
 
 /// Prepared statements each connection keeps.
 const STATEMENT_CACHE: usize = 128;
@@ -113,7 +119,7 @@ impl SqliteStore {
         )
         .map_err(db)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db)?;
-        let reader = open(path).map_err(db)?;
+        let readers = (0..READERS).map(|_| open(path)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?;
         let checkpointer = open(path).map_err(db)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let restart = Arc::new(AtomicBool::new(false));
@@ -127,7 +133,7 @@ impl SqliteStore {
             .name("lienthong-store".into())
             .spawn(move || writer_loop(conn, rx, &restart))
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(Self { writer: tx, reader: Arc::new(Mutex::new(reader)), _checkpoints: Some(stop) })
+        Ok(Self { writer: tx, readers: Arc::new(Readers::new(readers)), _checkpoints: Some(stop) })
     }
 
     /// Opens an existing database for reading only, as `lienthong audit verify`
@@ -137,7 +143,7 @@ impl SqliteStore {
         let reader = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db)?;
         reader.busy_timeout(Duration::from_secs(10)).map_err(db)?;
         let (tx, _) = mpsc::channel();
-        Ok(Self { writer: tx, reader: Arc::new(Mutex::new(reader)), _checkpoints: None })
+        Ok(Self { writer: tx, readers: Arc::new(Readers::new(vec![reader])), _checkpoints: None })
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
@@ -148,13 +154,60 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let reader = self.reader.clone();
+        let readers = self.readers.clone();
+        // Waiting for a connection happens here, on the async side: a blocking
+        // thread is taken only once one is free.
+        let permit = readers.free.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
         tokio::task::spawn_blocking(move || {
-            let conn = reader.lock().map_err(|_| StoreError::Closed)?;
+            let conn = Borrowed::take(&readers, permit)?;
             f(&conn)
         })
         .await
         .map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// The reader connections not in use, and a permit for each.
+struct Readers {
+    idle: Mutex<Vec<Connection>>,
+    free: Arc<tokio::sync::Semaphore>,
+}
+
+impl Readers {
+    fn new(conns: Vec<Connection>) -> Self {
+        Self { free: Arc::new(tokio::sync::Semaphore::new(conns.len())), idle: Mutex::new(conns) }
+    }
+}
+
+/// A reader connection in use; given back (and its permit released) when
+/// dropped, a read that panicked included.
+struct Borrowed<'a> {
+    readers: &'a Readers,
+    conn: Option<Connection>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl<'a> Borrowed<'a> {
+    /// One of the idle connections; `permit` guarantees there is one.
+    fn take(readers: &'a Readers, permit: tokio::sync::OwnedSemaphorePermit) -> Result<Self, StoreError> {
+        let conn = readers.idle.lock().map_err(|_| StoreError::Closed)?.pop().ok_or(StoreError::Closed)?;
+        Ok(Self { readers, conn: Some(conn), _permit: permit })
+    }
+}
+
+impl std::ops::Deref for Borrowed<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("held until dropped")
+    }
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        // Given back before the permit is released (fields drop after this).
+        if let (Some(conn), Ok(mut idle)) = (self.conn.take(), self.readers.idle.lock()) {
+            idle.push(conn);
+        }
     }
 }
 

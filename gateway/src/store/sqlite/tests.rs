@@ -410,3 +410,82 @@ fn the_statement_cache_holds_every_cached_statement_of_the_store() {
     assert!(cached > 16, "only {cached} cached statements: rusqlite's default cache would do");
     assert!(cached <= STATEMENT_CACHE, "{cached} cached statements, room for {STATEMENT_CACHE}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_read_does_not_hold_up_the_others() {
+    let (_d, s) = store();
+    s.submit(new_dossier("000.00.31.H29-261122-0001", "portal-a", 1)).await.unwrap();
+    let s = Arc::new(s);
+    // Every reader connection but one is held by a read that waits to be let go.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let held = Arc::new(Mutex::new(held));
+    let (started, mut running) = tokio::sync::mpsc::unbounded_channel();
+    let mut long = Vec::new();
+    for _ in 0..READERS - 1 {
+        let (s, held, started) = (s.clone(), held.clone(), started.clone());
+        long.push(tokio::spawn(async move {
+            s.read(move |c| {
+                let n: i64 = c.query_row("SELECT COUNT(*) FROM dossiers", [], |r| r.get(0)).map_err(db)?;
+                started.send(()).unwrap();
+                held.lock().unwrap().recv().unwrap();
+                Ok(n)
+            })
+            .await
+        }));
+    }
+    for _ in 0..READERS - 1 {
+        running.recv().await.unwrap();
+    }
+    // The last connection still serves reads, one after another.
+    for _ in 0..3 {
+        let found = tokio::time::timeout(
+            Duration::from_secs(10),
+            s.dossier(&MaHoSo::parse("000.00.31.H29-261122-0001").unwrap()),
+        )
+        .await
+        .expect("a read waited for the long ones")
+        .unwrap();
+        assert!(found.is_some());
+    }
+    // With that one held too, the next read waits until a connection is given back.
+    let (release_last, held_last) = std::sync::mpsc::channel::<()>();
+    let last = {
+        let (s, started) = (s.clone(), started.clone());
+        tokio::spawn(async move {
+            s.read(move |_| {
+                started.send(()).unwrap();
+                held_last.recv().unwrap();
+                Ok(())
+            })
+            .await
+        })
+    };
+    running.recv().await.unwrap();
+    let waiting = tokio::spawn({
+        let s = s.clone();
+        async move { s.ping().await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "a read ran with every connection taken");
+    release_last.send(()).unwrap();
+    last.await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap().unwrap();
+    for _ in 0..READERS - 1 {
+        release.send(()).unwrap();
+    }
+    for l in long {
+        assert_eq!(l.await.unwrap().unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_read_that_panics_gives_its_connection_back() {
+    let (_d, s) = store();
+    for _ in 0..READERS + 1 {
+        let failed = s.read(|_| -> Result<(), StoreError> { panic!("a read failed") }).await;
+        assert!(matches!(failed, Err(StoreError::Closed)), "{failed:?}");
+    }
+    // Had any connection been lost, READERS + 1 panics would have used them all up.
+    tokio::time::timeout(Duration::from_secs(10), s.ping()).await.expect("no reader connection left").unwrap();
+    assert_eq!(s.readers.idle.lock().unwrap().len(), READERS);
+}
