@@ -17,9 +17,6 @@ pub(super) const MAX_BATCH: usize = 256;
 /// Where one change's answer goes.
 pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
-/// Sends one change's answer once the commit's outcome is known.
-pub(super) type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
-
 /// One change to apply.
 pub(super) enum Op {
     Submit(Box<NewDossier>, Reply<SubmitOutcome>),
@@ -68,32 +65,104 @@ pub(super) trait Changes {
     ) -> Result<(u64, u64), StoreError>;
 }
 
-/// Applies one change; its answer waits for the commit.
-pub(super) fn apply(c: &mut impl Changes, op: Op) -> Finish {
-    match op {
-        Op::Submit(d, reply) => finish(c.submit(&d), reply),
-        Op::Claim { now, limit, lease, agency, reply } => finish(c.claim(now, limit, lease, agency.as_deref()), reply),
-        Op::Record { id, result, reply } => finish(c.record(id, &result), reply),
-        Op::Status(s, reply) => finish(c.status(&s), reply),
-        Op::Prune { before_ms, reply } => finish(c.prune_feeds(before_ms), reply),
-        Op::Replay { id, reply } => finish(c.replay(id), reply),
-        Op::AddHead(head, reply) => finish(c.add_head(&head), reply),
-        Op::NotifyAgency { agency, notice, reply } => finish(c.notify_agency(&agency, &notice), reply),
-        Op::AckFeed { member, seq, reply } => finish(c.ack_feed(&member, seq), reply),
-        Op::PruneAudit { bodies_before_ms, meta_before_ns, reply } => {
-            finish(c.prune_audit(bodies_before_ms, meta_before_ns), reply)
+/// One change's result, which stands only if the batch's commit succeeds.
+pub(super) enum Done {
+    Submit(Result<SubmitOutcome, StoreError>),
+    Claim(Result<Vec<DeliveryJob>, StoreError>),
+    Record(Result<Option<String>, StoreError>),
+    Status(Result<StatusOutcome, StoreError>),
+    Prune(Result<u64, StoreError>),
+    Replay(Result<Option<DeadLetter>, StoreError>),
+    AddHead(Result<(), StoreError>),
+    NotifyAgency(Result<Vec<String>, StoreError>),
+    AckFeed(Result<(), StoreError>),
+    PruneAudit(Result<(u64, u64), StoreError>),
+}
+
+impl Done {
+    /// Whether the change failed (and may have left part of itself behind when
+    /// it ran without a savepoint).
+    pub(super) fn failed(&self) -> bool {
+        match self {
+            Done::Submit(r) => r.is_err(),
+            Done::Claim(r) => r.is_err(),
+            Done::Record(r) => r.is_err(),
+            Done::Status(r) => r.is_err(),
+            Done::Prune(r) => r.is_err(),
+            Done::Replay(r) => r.is_err(),
+            Done::AddHead(r) | Done::AckFeed(r) => r.is_err(),
+            Done::NotifyAgency(r) => r.is_err(),
+            Done::PruneAudit(r) => r.is_err(),
         }
     }
 }
 
-fn finish<T: Send + 'static>(r: Result<T, StoreError>, reply: Reply<T>) -> Finish {
-    Box::new(move |committed| {
+/// Applies one change; its answer waits for the commit ([`answer`]).
+pub(super) fn apply(c: &mut impl Changes, op: &Op) -> Done {
+    match op {
+        Op::Submit(d, _) => Done::Submit(c.submit(d)),
+        Op::Claim { now, limit, lease, agency, .. } => Done::Claim(c.claim(*now, *limit, *lease, agency.as_deref())),
+        Op::Record { id, result, .. } => Done::Record(c.record(*id, result)),
+        Op::Status(s, _) => Done::Status(c.status(s)),
+        Op::Prune { before_ms, .. } => Done::Prune(c.prune_feeds(*before_ms)),
+        Op::Replay { id, .. } => Done::Replay(c.replay(*id)),
+        Op::AddHead(head, _) => Done::AddHead(c.add_head(head)),
+        Op::NotifyAgency { agency, notice, .. } => Done::NotifyAgency(c.notify_agency(agency, notice)),
+        Op::AckFeed { member, seq, .. } => Done::AckFeed(c.ack_feed(member, *seq)),
+        Op::PruneAudit { bodies_before_ms, meta_before_ns, .. } => {
+            Done::PruneAudit(c.prune_audit(*bodies_before_ms, *meta_before_ns))
+        }
+    }
+}
+
+/// Applies every change of a batch until one fails: `None` then, and the
+/// transaction holds part of the batch, to be rolled back. For a writer that
+/// applies changes without savepoints first, and each in its own savepoint
+/// only when a batch holds a change that fails.
+pub(super) fn apply_until_failure(c: &mut impl Changes, batch: &[Op]) -> Option<Vec<Done>> {
+    let mut done = Vec::with_capacity(batch.len());
+    for op in batch {
+        let d = apply(c, op);
+        if d.failed() {
+            return None;
+        }
+        done.push(d);
+    }
+    Some(done)
+}
+
+/// Answers each change of a batch with its result, once the commit's outcome
+/// is known: a failed commit fails every change.
+pub(super) fn answer(batch: Vec<Op>, done: Vec<Done>, committed: &Result<(), String>) {
+    debug_assert_eq!(batch.len(), done.len());
+    for (op, d) in batch.into_iter().zip(done) {
+        answer_one(op, d, committed);
+    }
+}
+
+fn answer_one(op: Op, done: Done, committed: &Result<(), String>) {
+    fn send<T>(reply: Reply<T>, r: Result<T, StoreError>, committed: &Result<(), String>) {
         let out = match committed {
             Ok(()) => r,
             Err(e) => Err(StoreError::Database(format!("commit failed: {e}"))),
         };
         let _ = reply.send(out);
-    })
+    }
+    match (op, done) {
+        (Op::Submit(_, reply), Done::Submit(r)) => send(reply, r, committed),
+        (Op::Claim { reply, .. }, Done::Claim(r)) => send(reply, r, committed),
+        (Op::Record { reply, .. }, Done::Record(r)) => send(reply, r, committed),
+        (Op::Status(_, reply), Done::Status(r)) => send(reply, r, committed),
+        (Op::Prune { reply, .. }, Done::Prune(r)) => send(reply, r, committed),
+        (Op::Replay { reply, .. }, Done::Replay(r)) => send(reply, r, committed),
+        (Op::AddHead(_, reply), Done::AddHead(r)) => send(reply, r, committed),
+        (Op::NotifyAgency { reply, .. }, Done::NotifyAgency(r)) => send(reply, r, committed),
+        (Op::AckFeed { reply, .. }, Done::AckFeed(r)) => send(reply, r, committed),
+        (Op::PruneAudit { reply, .. }, Done::PruneAudit(r)) => send(reply, r, committed),
+        // `apply` makes each result from its own change, so this is not reached;
+        // if it were, the change is answered with an error, never another's result.
+        (op, _) => fail_all(vec![op], "a change's result did not match the change"),
+    }
 }
 
 /// Answers every change of a batch that could not start with the same error.

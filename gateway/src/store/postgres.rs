@@ -376,11 +376,9 @@ fn run_batch(conn: &mut Conn, batch: Vec<Op>) {
         }
     }
     let mut changes = write::Changes { tx: &mut tx, cache };
-    let done: Vec<_> = batch.into_iter().map(|op| batch::apply(&mut changes, op)).collect();
+    let done: Vec<_> = batch.iter().map(|op| batch::apply(&mut changes, op)).collect();
     let committed = tx.commit().map_err(|e| e.to_string());
-    for f in done {
-        f(committed.clone());
-    }
+    batch::answer(batch, done, &committed);
 }
 
 #[async_trait]

@@ -489,3 +489,68 @@ async fn a_read_that_panics_gives_its_connection_back() {
     tokio::time::timeout(Duration::from_secs(10), s.ping()).await.expect("no reader connection left").unwrap();
     assert_eq!(s.readers.idle.lock().unwrap().len(), READERS);
 }
+
+#[test]
+fn a_change_that_fails_partway_undoes_only_itself_and_the_batch_commits_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir.path().join("t.db")).unwrap();
+    migrations::apply(&mut conn).unwrap();
+    let first = new_dossier("000.00.31.H29-261122-0001", "portal-a", 1);
+    // Another dossier with the first one's receipt id: its dossier row is
+    // written, then its delivery's idempotency key collides with the first's.
+    let mut clash = new_dossier("000.00.31.H29-261122-0002", "portal-a", 2);
+    clash.receipt.receipt_id = first.receipt.receipt_id.clone();
+    let third = new_dossier("000.00.31.H29-261122-0003", "portal-a", 3);
+    let mut replies = Vec::new();
+    let batch = [first, clash, third]
+        .into_iter()
+        .map(|d| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            replies.push(rx);
+            Op::Submit(Box::new(d), tx)
+        })
+        .collect();
+    run_batch(&mut conn, batch);
+    let answers: Vec<_> = replies.into_iter().map(|mut r| r.try_recv().expect("answered")).collect();
+    assert!(matches!(answers[0], Ok(SubmitOutcome::Accepted(_))), "{:?}", answers[0]);
+    assert!(matches!(answers[1], Err(StoreError::Database(_))), "{:?}", answers[1]);
+    assert!(matches!(answers[2], Ok(SubmitOutcome::Accepted(_))), "{:?}", answers[2]);
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let codes: Vec<String> = conn
+        .prepare("SELECT code FROM dossiers ORDER BY code")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(codes, ["000.00.31.H29-261122-0001", "000.00.31.H29-261122-0003"]);
+    assert_eq!(count("SELECT COUNT(*) FROM deliveries"), 2);
+    assert_eq!(count("SELECT COUNT(*) FROM deliveries WHERE dossier_code = '000.00.31.H29-261122-0002'"), 0);
+    // Two message-log records per accepted dossier, numbered without a gap.
+    assert_eq!(count("SELECT COUNT(*) FROM audit_log WHERE dossier_code = '000.00.31.H29-261122-0002'"), 0);
+    assert_eq!(count("SELECT COUNT(*) FROM audit_log"), 4);
+    assert_eq!(count("SELECT MAX(seq) FROM audit_log"), 4);
+}
+
+#[test]
+fn a_batch_without_a_failure_commits_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir.path().join("t.db")).unwrap();
+    migrations::apply(&mut conn).unwrap();
+    let mut replies = Vec::new();
+    let batch = (1..=20)
+        .map(|i| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            replies.push(rx);
+            Op::Submit(Box::new(new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)), tx)
+        })
+        .collect();
+    run_batch(&mut conn, batch);
+    for mut r in replies {
+        assert!(matches!(r.try_recv().expect("answered"), Ok(SubmitOutcome::Accepted(_))));
+    }
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM dossiers", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 20);
+    let seq: i64 = conn.query_row("SELECT MAX(seq) FROM audit_log", [], |r| r.get(0)).unwrap();
+    assert_eq!(seq, 40);
+}
