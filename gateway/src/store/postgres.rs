@@ -359,26 +359,56 @@ fn writer_loop(mut conn: Conn, rx: mpsc::Receiver<Op>) {
     }
 }
 
-/// Applies a batch in one transaction, each change in its own savepoint; an
-/// ordered batch first takes [`WRITE_LOCK`]. Replies only after the commit.
+/// Applies a batch in one transaction; an ordered batch first takes
+/// [`WRITE_LOCK`]. Replies only after the commit.
+///
+/// As in the SQLite store, the changes run without savepoints first, which
+/// spares two round trips per change; if one fails, the transaction is rolled
+/// back and the batch applied again with each change in its own savepoint, so
+/// that the failure undoes only its own change.
 fn run_batch(conn: &mut Conn, batch: Vec<Op>) {
-    let (client, cache) = match conn.client() {
-        Ok(c) => c,
-        Err(e) => return batch::fail_all(batch, &e.to_string()),
+    let (done, committed) = match apply_batch(conn, &batch, write::Savepoints::No) {
+        Ok(Some(done)) => done,
+        Ok(None) => match apply_batch(conn, &batch, write::Savepoints::EachChange) {
+            Ok(Some(done)) => done,
+            // Not reached: with savepoints a failed change does not stop the batch.
+            Ok(None) => return batch::fail_all(batch, "the batch stopped at a failed change"),
+            Err(e) => return batch::fail_all(batch, &e),
+        },
+        Err(e) => return batch::fail_all(batch, &e),
     };
-    let mut tx = match client.transaction() {
-        Ok(tx) => tx,
-        Err(e) => return batch::fail_all(batch, &e.to_string()),
-    };
-    if batch.iter().any(Op::is_ordered) {
-        if let Err(e) = tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]) {
-            return batch::fail_all(batch, &e.to_string());
-        }
-    }
-    let mut changes = write::Changes { tx: &mut tx, cache };
-    let done: Vec<_> = batch.iter().map(|op| batch::apply(&mut changes, op)).collect();
-    let committed = tx.commit().map_err(|e| e.to_string());
     batch::answer(batch, done, &committed);
+}
+
+/// One pass over a batch in a transaction: the results and the commit's
+/// outcome; `Ok(None)` when a change failed without a savepoint (the
+/// transaction is then rolled back); `Err` when the transaction did not start.
+#[allow(clippy::type_complexity)]
+fn apply_batch(
+    conn: &mut Conn,
+    batch: &[Op],
+    savepoints: write::Savepoints,
+) -> Result<Option<(Vec<batch::Done>, Result<(), String>)>, String> {
+    let (client, cache) = conn.client().map_err(|e| e.to_string())?;
+    let mut tx = client.transaction().map_err(|e| e.to_string())?;
+    if batch.iter().any(Op::is_ordered) {
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(|e| e.to_string())?;
+    }
+    let mut changes = write::Changes { tx: &mut tx, cache, savepoints };
+    let done = match savepoints {
+        write::Savepoints::No => match batch::apply_until_failure(&mut changes, batch) {
+            Some(done) => done,
+            None => {
+                // A failed statement aborts the transaction; it is rolled back
+                // (dropping it does too, should the rollback itself fail).
+                let _ = tx.rollback();
+                return Ok(None);
+            }
+        },
+        write::Savepoints::EachChange => batch.iter().map(|op| batch::apply(&mut changes, op)).collect(),
+    };
+    let committed = tx.commit().map_err(|e| e.to_string());
+    Ok(Some((done, committed)))
 }
 
 #[async_trait]
@@ -518,3 +548,6 @@ impl Store for PostgresStore {
         self.listen(hub);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -771,7 +771,7 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 #[cfg(test)]
 mod status_tests;

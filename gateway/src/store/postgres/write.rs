@@ -1,5 +1,5 @@
-//! The changes of the PostgreSQL store, each in a savepoint of its batch's
-//! transaction. Ordered batches hold [`super::WRITE_LOCK`], so the message log's
+//! The changes of the PostgreSQL store, in its batch's transaction (each in a
+//! savepoint of its own when a batch is applied again after a failure). Ordered batches hold [`super::WRITE_LOCK`], so the message log's
 //! tip, feed positions and the duplicate check see every replica's commits.
 
 use std::time::Duration;
@@ -33,13 +33,27 @@ fn hash32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
 pub(super) struct Changes<'a, 'b> {
     pub(super) tx: &'a mut Transaction<'b>,
     pub(super) cache: &'a mut Cache,
+    pub(super) savepoints: Savepoints,
+}
+
+/// Whether each change of a batch runs in a savepoint of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Savepoints {
+    /// None: a failed change leaves the transaction to be rolled back.
+    No,
+    /// One per change: a failed change undoes only itself.
+    EachChange,
 }
 
 impl Changes<'_, '_> {
-    fn savepoint<T>(
+    /// Runs one change, in its own savepoint if the pass asks for them.
+    fn run<T>(
         &mut self,
         f: impl FnOnce(&mut Db<'_, Transaction<'_>>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if self.savepoints == Savepoints::No {
+            return f(&mut Db { c: &mut *self.tx, cache: self.cache });
+        }
         let mut sp = self.tx.savepoint("op").map_err(super::db)?;
         let r = f(&mut Db { c: &mut sp, cache: self.cache });
         match r {
@@ -57,7 +71,7 @@ impl Changes<'_, '_> {
 
 impl batch::Changes for Changes<'_, '_> {
     fn submit(&mut self, d: &NewDossier) -> Result<SubmitOutcome, StoreError> {
-        self.savepoint(|c| submit(c, d))
+        self.run(|c| submit(c, d))
     }
     fn claim(
         &mut self,
@@ -66,28 +80,28 @@ impl batch::Changes for Changes<'_, '_> {
         lease: Duration,
         agency: Option<&str>,
     ) -> Result<Vec<DeliveryJob>, StoreError> {
-        self.savepoint(|c| claim(c, now, limit, lease, agency))
+        self.run(|c| claim(c, now, limit, lease, agency))
     }
     fn record(&mut self, id: i64, result: &AttemptResult) -> Result<Option<String>, StoreError> {
-        self.savepoint(|c| record(c, id, result))
+        self.run(|c| record(c, id, result))
     }
     fn status(&mut self, s: &NewStatus) -> Result<StatusOutcome, StoreError> {
-        self.savepoint(|c| record_status(c, s))
+        self.run(|c| record_status(c, s))
     }
     fn prune_feeds(&mut self, before_ms: i64) -> Result<u64, StoreError> {
-        self.savepoint(|c| prune_feeds(c, before_ms))
+        self.run(|c| prune_feeds(c, before_ms))
     }
     fn replay(&mut self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
-        self.savepoint(|c| replay(c, id))
+        self.run(|c| replay(c, id))
     }
     fn add_head(&mut self, head: &AuditHead) -> Result<(), StoreError> {
-        self.savepoint(|c| add_head(c, head))
+        self.run(|c| add_head(c, head))
     }
     fn notify_agency(&mut self, agency: &str, notice: &Value) -> Result<Vec<String>, StoreError> {
-        self.savepoint(|c| notify_agency(c, agency, notice))
+        self.run(|c| notify_agency(c, agency, notice))
     }
     fn ack_feed(&mut self, member: &str, seq: i64) -> Result<(), StoreError> {
-        self.savepoint(|c| {
+        self.run(|c| {
             c.exec(
                 "INSERT INTO feed_heads (member, last_seq, read_seq) VALUES ($1, 0, 0)
                  ON CONFLICT (member) DO UPDATE
@@ -102,7 +116,7 @@ impl batch::Changes for Changes<'_, '_> {
         bodies_before_ms: Option<i64>,
         meta_before_ns: Option<i64>,
     ) -> Result<(u64, u64), StoreError> {
-        self.savepoint(|c| {
+        self.run(|c| {
             let bodies = match bodies_before_ms {
                 Some(ms) => c.exec(
                     "UPDATE dossiers SET body = '\\x'::bytea WHERE accepted_at_ms < $1 AND length(body) > 0",

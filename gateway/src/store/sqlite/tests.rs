@@ -1,7 +1,7 @@
 use super::*;
 use schemas::MemberId;
 
-pub(super) fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
+pub(in crate::store) fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDossier {
     NewDossier {
         code: MaHoSo::parse(code).unwrap(),
         sender: MemberId::parse(sender).unwrap(),
