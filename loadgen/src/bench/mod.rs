@@ -423,6 +423,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // The accept gateway stops here: it could otherwise still be delivering the
     // feed's status events to DVCQG while the look-ups are measured.
     gw.proc.stop();
+    // Fresh simulators for each later scenario: they keep every delivery they
+    // receive, and after the accept runs they held gigabytes (the ten-minute
+    // soak's 600,000 deliveries on top of them exhausted a 24 GiB machine).
+    if let Err(e) = env.start_simulators() {
+        note("restarting the simulators", e);
+    }
     eprintln!("lookup:");
     let moit = env.sims.as_ref().map(|s| s.addr(2)).context("simulators")?;
     let lookup =
@@ -435,6 +441,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let soak = wanted("soak")
         .then(|| {
             (|| -> anyhow::Result<SoakResult> {
+                env.start_simulators()?;
                 let gw = env.gateway("soak", &GatewayOptions { status_sync: true, ..Default::default() })?;
                 let r = scenarios::soak(&env, &gw, args.soak_rate, args.soak.as_secs())?;
                 gw.proc.stop();
