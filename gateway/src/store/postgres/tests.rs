@@ -3,7 +3,7 @@
 //! `.ci/run` starts it).
 
 use super::*;
-use crate::store::sqlite::tests::new_dossier;
+use crate::store::sqlite::tests::{new_dossier, submissions};
 
 fn server() -> String {
     std::env::var("LIENTHONG_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@localhost:5432".into())
@@ -36,15 +36,7 @@ fn a_change_that_fails_partway_undoes_only_itself_and_the_batch_commits_the_rest
     let mut clash = new_dossier("000.00.31.H29-261122-0002", "portal-a", 2);
     clash.receipt.receipt_id = first.receipt.receipt_id.clone();
     let third = new_dossier("000.00.31.H29-261122-0003", "portal-a", 3);
-    let mut replies = Vec::new();
-    let batch = [first, clash, third]
-        .into_iter()
-        .map(|d| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            replies.push(rx);
-            Op::Submit(Box::new(d), tx)
-        })
-        .collect();
+    let (batch, replies) = submissions([first, clash, third]);
     run_batch(&mut conn, batch);
     let answers: Vec<_> = replies.into_iter().map(|mut r| r.try_recv().expect("answered")).collect();
     assert!(matches!(answers[0], Ok(SubmitOutcome::Accepted(_))), "{:?}", answers[0]);
@@ -62,14 +54,8 @@ fn a_change_that_fails_partway_undoes_only_itself_and_the_batch_commits_the_rest
 #[test]
 fn a_batch_without_a_failure_commits_every_change() {
     let mut conn = fresh();
-    let mut replies = Vec::new();
-    let batch = (1..=20)
-        .map(|i| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            replies.push(rx);
-            Op::Submit(Box::new(new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)), tx)
-        })
-        .collect();
+    let (batch, replies) =
+        submissions((1..=20).map(|i| new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)));
     run_batch(&mut conn, batch);
     for mut r in replies {
         assert!(matches!(r.try_recv().expect("answered"), Ok(SubmitOutcome::Accepted(_))));

@@ -27,6 +27,19 @@ pub(in crate::store) fn new_dossier(code: &str, sender: &str, hash: u8) -> NewDo
     }
 }
 
+/// A batch submitting `dossiers`, and where each one's answer arrives.
+pub(in crate::store) fn submissions(
+    dossiers: impl IntoIterator<Item = NewDossier>,
+) -> (Vec<Op>, Vec<tokio::sync::oneshot::Receiver<Result<SubmitOutcome, StoreError>>>) {
+    dossiers
+        .into_iter()
+        .map(|d| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            (Op::Submit(Box::new(d), tx), rx)
+        })
+        .unzip()
+}
+
 pub(super) fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
@@ -501,15 +514,7 @@ fn a_change_that_fails_partway_undoes_only_itself_and_the_batch_commits_the_rest
     let mut clash = new_dossier("000.00.31.H29-261122-0002", "portal-a", 2);
     clash.receipt.receipt_id = first.receipt.receipt_id.clone();
     let third = new_dossier("000.00.31.H29-261122-0003", "portal-a", 3);
-    let mut replies = Vec::new();
-    let batch = [first, clash, third]
-        .into_iter()
-        .map(|d| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            replies.push(rx);
-            Op::Submit(Box::new(d), tx)
-        })
-        .collect();
+    let (batch, replies) = submissions([first, clash, third]);
     run_batch(&mut conn, batch);
     let answers: Vec<_> = replies.into_iter().map(|mut r| r.try_recv().expect("answered")).collect();
     assert!(matches!(answers[0], Ok(SubmitOutcome::Accepted(_))), "{:?}", answers[0]);
@@ -537,14 +542,8 @@ fn a_batch_without_a_failure_commits_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = open(&dir.path().join("t.db")).unwrap();
     migrations::apply(&mut conn).unwrap();
-    let mut replies = Vec::new();
-    let batch = (1..=20)
-        .map(|i| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            replies.push(rx);
-            Op::Submit(Box::new(new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)), tx)
-        })
-        .collect();
+    let (batch, replies) =
+        submissions((1..=20).map(|i| new_dossier(&format!("000.00.31.H29-261122-{i:04}"), "portal-a", 1)));
     run_batch(&mut conn, batch);
     for mut r in replies {
         assert!(matches!(r.try_recv().expect("answered"), Ok(SubmitOutcome::Accepted(_))));
