@@ -115,11 +115,53 @@ pub(super) fn apply(c: &mut impl Changes, op: &Op) -> Done {
     }
 }
 
+/// Whether each change of a batch runs in a savepoint of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Savepoints {
+    /// None: a failed change leaves the transaction to be rolled back.
+    No,
+    /// One per change: a failed change undoes only itself.
+    EachChange,
+}
+
+/// The results of one pass over a batch and its commit's outcome; `None` when a
+/// change failed without a savepoint (the pass rolled its transaction back).
+pub(super) type Pass = Option<(Vec<Done>, Result<(), String>)>;
+
+/// Applies a batch through `pass`, a store's transaction around
+/// [`apply_pass`], and answers every change after the commit.
+///
+/// The changes run without savepoints first: a savepoint per change costs
+/// pages copied into a statement journal (SQLite) or two round trips
+/// (PostgreSQL), to undo a change that hardly ever fails. If one does fail,
+/// the batch is applied again with each change in its own savepoint, so that
+/// the failure undoes only its own change. `Err` from `pass`: no transaction.
+pub(super) fn run(batch: Vec<Op>, mut pass: impl FnMut(&[Op], Savepoints) -> Result<Pass, String>) {
+    let outcome = match pass(&batch, Savepoints::No) {
+        Ok(None) => pass(&batch, Savepoints::EachChange),
+        other => other,
+    };
+    match outcome {
+        Ok(Some((done, committed))) => answer(batch, done, &committed),
+        // Not reached: with savepoints a failed change does not stop the batch.
+        Ok(None) => fail_all(batch, "the batch stopped at a failed change"),
+        Err(e) => fail_all(batch, &e),
+    }
+}
+
+/// Applies a batch's changes in one transaction: with [`Savepoints::No`],
+/// until one fails (`None`: the transaction holds part of the batch and must
+/// be rolled back); with [`Savepoints::EachChange`], all of them.
+pub(super) fn apply_pass(c: &mut impl Changes, batch: &[Op], savepoints: Savepoints) -> Option<Vec<Done>> {
+    match savepoints {
+        Savepoints::No => apply_until_failure(c, batch),
+        Savepoints::EachChange => Some(batch.iter().map(|op| apply(c, op)).collect()),
+    }
+}
+
 /// Applies every change of a batch until one fails: `None` then, and the
-/// transaction holds part of the batch, to be rolled back. For a writer that
-/// applies changes without savepoints first, and each in its own savepoint
-/// only when a batch holds a change that fails.
-pub(super) fn apply_until_failure(c: &mut impl Changes, batch: &[Op]) -> Option<Vec<Done>> {
+/// transaction holds part of the batch, to be rolled back.
+fn apply_until_failure(c: &mut impl Changes, batch: &[Op]) -> Option<Vec<Done>> {
     let mut done = Vec::with_capacity(batch.len());
     for op in batch {
         let d = apply(c, op);

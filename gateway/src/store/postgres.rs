@@ -360,52 +360,26 @@ fn writer_loop(mut conn: Conn, rx: mpsc::Receiver<Op>) {
 }
 
 /// Applies a batch in one transaction; an ordered batch first takes
-/// [`WRITE_LOCK`]. Replies only after the commit.
-///
-/// As in the SQLite store, the changes run without savepoints first, which
-/// spares two round trips per change; if one fails, the transaction is rolled
-/// back and the batch applied again with each change in its own savepoint, so
-/// that the failure undoes only its own change.
+/// [`WRITE_LOCK`]. Replies only after the commit ([`batch::run`]: without
+/// savepoints first, which spares two round trips per change, and each change
+/// in its own only if one failed).
 fn run_batch(conn: &mut Conn, batch: Vec<Op>) {
-    let (done, committed) = match apply_batch(conn, &batch, write::Savepoints::No) {
-        Ok(Some(done)) => done,
-        Ok(None) => match apply_batch(conn, &batch, write::Savepoints::EachChange) {
-            Ok(Some(done)) => done,
-            // Not reached: with savepoints a failed change does not stop the batch.
-            Ok(None) => return batch::fail_all(batch, "the batch stopped at a failed change"),
-            Err(e) => return batch::fail_all(batch, &e),
-        },
-        Err(e) => return batch::fail_all(batch, &e),
-    };
-    batch::answer(batch, done, &committed);
+    batch::run(batch, |batch, savepoints| apply_batch(conn, batch, savepoints));
 }
 
-/// One pass over a batch in a transaction: the results and the commit's
-/// outcome; `Ok(None)` when a change failed without a savepoint (the
-/// transaction is then rolled back); `Err` when the transaction did not start.
-#[allow(clippy::type_complexity)]
-fn apply_batch(
-    conn: &mut Conn,
-    batch: &[Op],
-    savepoints: write::Savepoints,
-) -> Result<Option<(Vec<batch::Done>, Result<(), String>)>, String> {
+/// One pass over a batch in a transaction; `Err` when it did not start.
+fn apply_batch(conn: &mut Conn, batch: &[Op], savepoints: batch::Savepoints) -> Result<batch::Pass, String> {
     let (client, cache) = conn.client().map_err(|e| e.to_string())?;
     let mut tx = client.transaction().map_err(|e| e.to_string())?;
     if batch.iter().any(Op::is_ordered) {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(|e| e.to_string())?;
     }
     let mut changes = write::Changes { tx: &mut tx, cache, savepoints };
-    let done = match savepoints {
-        write::Savepoints::No => match batch::apply_until_failure(&mut changes, batch) {
-            Some(done) => done,
-            None => {
-                // A failed statement aborts the transaction; it is rolled back
-                // (dropping it does too, should the rollback itself fail).
-                let _ = tx.rollback();
-                return Ok(None);
-            }
-        },
-        write::Savepoints::EachChange => batch.iter().map(|op| batch::apply(&mut changes, op)).collect(),
+    let Some(done) = batch::apply_pass(&mut changes, batch, savepoints) else {
+        // A failed statement aborts the transaction; it is rolled back
+        // (dropping it does too, should the rollback itself fail).
+        let _ = tx.rollback();
+        return Ok(None);
     };
     let committed = tx.commit().map_err(|e| e.to_string());
     Ok(Some((done, committed)))

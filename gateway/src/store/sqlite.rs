@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::batch::{self, Op, Reply};
+use super::batch::{self, Op, Reply, Savepoints};
 use super::status::to_ns;
 use super::{
     migrations, AttemptResult, AuditHead, AuditPage, DeadLetter, DeliveryCount, DeliveryJob, DeliveryState,
@@ -253,56 +253,20 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>, restart: &AtomicBoo
     }
 }
 
-/// Applies a batch in one transaction, and replies only after the commit.
-///
-/// The changes run first without savepoints. A savepoint copies each page a
-/// change is the first to modify into a statement journal, which was about a
-/// sixth of the writer's CPU under load, to undo a change that hardly ever
-/// fails. If one does fail, the transaction is rolled back and the batch is
-/// applied again with each change in its own savepoint, so that the failure
-/// undoes only its own change. The writer is the database's only one, so the
-/// second pass starts from the state the first did.
+/// Applies a batch in one transaction, and replies only after the commit
+/// ([`batch::run`]: without savepoints first, each change in its own only if
+/// one failed). The writer is the database's only one, so a second pass
+/// starts from the state the first did.
 fn run_batch(conn: &mut Connection, batch: Vec<Op>) {
-    let fast = apply_batch(conn, &batch, Savepoints::No);
-    let (done, committed) = match fast {
-        Ok(Some(done)) => done,
-        Ok(None) => match apply_batch(conn, &batch, Savepoints::EachChange) {
-            Ok(Some(done)) => done,
-            // Not reached: with savepoints a failed change does not stop the batch.
-            Ok(None) => return batch::fail_all(batch, "the batch stopped at a failed change"),
-            Err(e) => return batch::fail_all(batch, &e),
-        },
-        Err(e) => return batch::fail_all(batch, &e),
-    };
-    batch::answer(batch, done, &committed);
+    batch::run(batch, |batch, savepoints| apply_batch(conn, batch, savepoints));
 }
 
-/// Whether each change of a batch runs in a savepoint of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Savepoints {
-    No,
-    EachChange,
-}
-
-/// One pass over a batch in a transaction: the results and the commit's
-/// outcome; `Ok(None)` when a change failed without a savepoint (the
-/// transaction is then rolled back); `Err` when the transaction did not start.
-#[allow(clippy::type_complexity)]
-fn apply_batch(
-    conn: &mut Connection,
-    batch: &[Op],
-    savepoints: Savepoints,
-) -> Result<Option<(Vec<batch::Done>, Result<(), String>)>, String> {
+/// One pass over a batch in a transaction; `Err` when it did not start.
+fn apply_batch(conn: &mut Connection, batch: &[Op], savepoints: Savepoints) -> Result<batch::Pass, String> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| e.to_string())?;
     let mut changes = Changes { tx: &tx, savepoints };
-    let done = match savepoints {
-        Savepoints::No => match batch::apply_until_failure(&mut changes, batch) {
-            Some(done) => done,
-            // Dropping the transaction rolls it back.
-            None => return Ok(None),
-        },
-        Savepoints::EachChange => batch.iter().map(|op| batch::apply(&mut changes, op)).collect(),
-    };
+    // Dropping the transaction of a pass that stopped rolls it back.
+    let Some(done) = batch::apply_pass(&mut changes, batch, savepoints) else { return Ok(None) };
     let committed = tx.commit().map_err(|e| e.to_string());
     Ok(Some((done, committed)))
 }

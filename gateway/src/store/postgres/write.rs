@@ -33,16 +33,7 @@ fn hash32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
 pub(super) struct Changes<'a, 'b> {
     pub(super) tx: &'a mut Transaction<'b>,
     pub(super) cache: &'a mut Cache,
-    pub(super) savepoints: Savepoints,
-}
-
-/// Whether each change of a batch runs in a savepoint of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Savepoints {
-    /// None: a failed change leaves the transaction to be rolled back.
-    No,
-    /// One per change: a failed change undoes only itself.
-    EachChange,
+    pub(super) savepoints: batch::Savepoints,
 }
 
 impl Changes<'_, '_> {
@@ -51,7 +42,7 @@ impl Changes<'_, '_> {
         &mut self,
         f: impl FnOnce(&mut Db<'_, Transaction<'_>>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        if self.savepoints == Savepoints::No {
+        if self.savepoints == batch::Savepoints::No {
             return f(&mut Db { c: &mut *self.tx, cache: self.cache });
         }
         let mut sp = self.tx.savepoint("op").map_err(super::db)?;
