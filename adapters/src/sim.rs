@@ -7,7 +7,7 @@
 //!
 //! | method and path     | what it does                                        |
 //! |---------------------|-----------------------------------------------------|
-//! | `GET /_sim/received`| what the agency received, as JSON                   |
+//! | `GET /_sim/received`| what the agency received (the most recent [`DEFAULT_KEEP`]), as JSON |
 //! | `GET /_sim/stats`   | counters, as JSON                                   |
 //! | `GET /_sim/faults`  | the faults in force                                 |
 //! | `PUT /_sim/faults`  | replaces the faults (a JSON [`Faults`])             |
@@ -15,6 +15,7 @@
 
 mod faults;
 mod handle;
+mod kept;
 mod message;
 mod server;
 mod service;
@@ -22,6 +23,8 @@ mod stats;
 
 pub use faults::Faults;
 pub(crate) use handle::server_delegations;
+pub use kept::DEFAULT_KEEP;
+pub(crate) use kept::{Recent, RecentMap};
 pub use message::{SimHandler, SimRequest, SimResponse};
 pub use server::SimServer;
 pub use stats::SimStats;

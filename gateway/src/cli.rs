@@ -80,6 +80,11 @@ enum Command {
         /// The password (or client secret, or judicial-records key) every simulator accepts.
         #[arg(long, env = "LIENTHONG_SIM_PASSWORD", default_value = "lienthong-dev")]
         password: String,
+        /// How many of the most recent dossiers (and of their answers and status
+        /// updates) each simulator keeps; older ones are let go and counted in
+        /// `forgotten`, so that long load runs stay within memory.
+        #[arg(long, default_value_t = adapters::sim::DEFAULT_KEEP)]
+        keep: usize,
     },
 }
 
@@ -278,12 +283,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(demo::run(args))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Simulate { listen, username, password } => {
+        Command::Simulate { listen, username, password, keep } => {
             init_tracing(LogFormat::Human, "info");
             runtime()?.block_on(async move {
                 let sims = crate::demo::Simulators::start_at(listen, &username, &password)
                     .await
                     .with_context(|| format!("starting the agency simulators from {listen}"))?;
+                sims.set_keep(keep);
                 for (agency, url) in [
                     ("dvcqg", sims.dvcqg.url()),
                     ("mpi", sims.mpi.url()),

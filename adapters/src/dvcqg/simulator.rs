@@ -93,6 +93,10 @@ pub struct DvcqgStats {
     pub lookups: u64,
     /// Processing-history items stored (repeats excluded).
     pub progress_items: u64,
+    /// Synchronisations received that the simulator no longer keeps: it keeps
+    /// the most recent ones (see [`set_keep`](DvcqgSimulator::set_keep)).
+    #[serde(default)]
+    pub forgotten: u64,
 }
 
 /// A running DVCQG simulator. Dropping it stops it.

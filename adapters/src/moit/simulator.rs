@@ -105,6 +105,10 @@ pub struct MoitStats {
     pub dossier_lookups: u64,
     /// `GET /api/v1/giay-phep/{soGiayPhep}` calls that passed authorisation.
     pub licence_lookups: u64,
+    /// Applications accepted that the simulator no longer keeps: it keeps the
+    /// most recent ones (see [`set_keep`](MoitSimulator::set_keep)).
+    #[serde(default)]
+    pub forgotten: u64,
 }
 
 /// A running MOIT simulator. Dropping it stops it.

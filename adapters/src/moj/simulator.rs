@@ -105,6 +105,10 @@ pub struct MojStats {
     pub polls: u64,
     /// Failed answers by `errorCode`, token refusals and busy answers included.
     pub rejected: BTreeMap<String, u64>,
+    /// Requests accepted that the simulator no longer keeps: it keeps the most
+    /// recent ones (see [`set_keep`](MojSimulator::set_keep)).
+    #[serde(default)]
+    pub forgotten: u64,
 }
 
 /// A running Justice simulator. Dropping it stops it.

@@ -126,6 +126,10 @@ pub struct MpiStats {
     pub enterprise_lookups: u64,
     /// `TraCuuHoSo` calls answered (found or not).
     pub dossier_lookups: u64,
+    /// Submissions accepted that the simulator no longer keeps: it keeps the
+    /// most recent ones (see [`set_keep`](MpiSimulator::set_keep)).
+    #[serde(default)]
+    pub forgotten: u64,
 }
 
 /// A running MPI simulator. Dropping it stops it.

@@ -1,8 +1,9 @@
 //! The methods every agency simulator passes straight to its [`SimServer`](super::SimServer).
 
 /// Expands, inside `impl <Agency>Simulator`, to the methods that only delegate to
-/// its `server: SimServer` field: `url`, `addr`, `faults`, `set_faults`,
-/// `go_down`, `come_up` and `shutdown`.
+/// its `server: SimServer` field (`url`, `addr`, `faults`, `set_faults`,
+/// `go_down`, `come_up` and `shutdown`), and `set_keep`, which goes to the
+/// `set_keep` of its `agency`'s state.
 macro_rules! server_delegations {
     () => {
         /// The base URL, such as `http://127.0.0.1:41234`.
@@ -39,6 +40,13 @@ macro_rules! server_delegations {
         /// Listens again on the same port after [`go_down`](Self::go_down).
         pub async fn come_up(&self) -> ::std::io::Result<()> {
             self.server.come_up().await
+        }
+
+        /// From now on keeps at most `n` (at least one) of each kind of record
+        /// it was sent, letting the oldest go first; counters go on counting.
+        /// Unless changed, it keeps [`DEFAULT_KEEP`]($crate::sim::DEFAULT_KEEP).
+        pub fn set_keep(&self, n: usize) {
+            self.agency.lock().set_keep(n);
         }
 
         /// Stops gracefully: requests in progress finish, held ones are dropped.

@@ -221,3 +221,60 @@ async fn the_example_requests_are_accepted() {
     assert_eq!(sim.progress().len(), 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn it_keeps_the_most_recent_dossiers_and_counts_the_ones_it_let_go() {
+    let sim = simulator().await;
+    sim.set_keep(2);
+    let http = http();
+    let url = sim.url();
+    let session = login(&http, &url).await;
+    let sync = |code: &str| {
+        let mut b = body(&session);
+        b["data"][0]["MaHoSo"] = json!(code);
+        b.to_string()
+    };
+    let codes = ["G09.20-20261122-0000101", "G09.20-20261122-0000102", "G09.20-20261122-0000103"];
+    let mut ids = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let (_, a) = post_raw(&http, &url, SYNC, sync(code), Some(&format!("keep-{i}"))).await;
+        assert_eq!(a["error_code"], "0", "{a}");
+        ids.push(a["id"].clone());
+    }
+
+    let kept: Vec<String> = sim.received().into_iter().map(|r| r.ma_ho_so).collect();
+    assert_eq!(kept, codes[1..]);
+    let stats = sim.stats();
+    assert_eq!((stats.accepted, stats.forgotten), (3, 1));
+    let over_http: Value = http.get(format!("{url}/_sim/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(over_http["forgotten"], 1);
+
+    let lookup = |code: &str| json!({"session": session, "madonvi": "000.00.00.G22", "MaHoSo": code}).to_string();
+    let (_, gone) = post_raw(&http, &url, "/api/hoso/TraCuuHoSo", lookup(codes[0]), None).await;
+    assert_ne!(gone["error_code"], "0", "the oldest dossier is no longer known: {gone}");
+    let (_, known) = post_raw(&http, &url, "/api/hoso/TraCuuHoSo", lookup(codes[2]), None).await;
+    assert_eq!(known["error_code"], "0", "{known}");
+
+    let (_, again) = post_raw(&http, &url, SYNC, sync(codes[0]), Some("keep-0")).await;
+    assert_eq!(again["error_code"], "0", "its answer was let go too, so a repeat is taken as new: {again}");
+    assert_ne!(again["id"], ids[0]);
+    let stats = sim.stats();
+    assert_eq!((stats.accepted, stats.replayed), (4, 0));
+
+    let before = sim.stats().forgotten;
+    assert_eq!(before, 2);
+    sim.reset();
+    let session = login(&http, &url).await;
+    for code in &codes {
+        let mut b = body(&session);
+        b["data"][0]["MaHoSo"] = json!(code);
+        let (_, a) = post_raw(&http, &url, SYNC, b.to_string(), None).await;
+        assert_eq!(a["error_code"], "0", "{a}");
+    }
+    assert_eq!(
+        (sim.received().len(), sim.stats().forgotten),
+        (2, 1),
+        "a reset forgets and zeroes, but keeps the limit"
+    );
+    sim.shutdown().await;
+}

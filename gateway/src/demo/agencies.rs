@@ -87,6 +87,14 @@ impl Simulators {
         Ok(Self { dvcqg, mpi, moit, moj })
     }
 
+    /// Has every simulator keep at most `n` of each kind of record from now on.
+    pub fn set_keep(&self, n: usize) {
+        self.dvcqg.set_keep(n);
+        self.mpi.set_keep(n);
+        self.moit.set_keep(n);
+        self.moj.set_keep(n);
+    }
+
     /// The `[agencies]` section pointing at the simulators.
     pub fn agencies(&self) -> BTreeMap<String, AgencyConfig> {
         let mut a = BTreeMap::new();

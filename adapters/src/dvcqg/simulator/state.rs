@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::validate::{Rejection, SyncBody};
 use super::{DvcqgStats, ReceivedDossier, SimCredentials};
 use crate::dvcqg::wire::{code, Answer, ProgressItem};
-use crate::sim::SimStats;
+use crate::sim::{Recent, RecentMap, SimStats};
 
 /// A session's lifetime unless a test changes it.
 pub(super) const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(3600);
@@ -28,10 +28,10 @@ pub(super) struct State {
     /// `DongBoHoSoMC` requests still to answer "99".
     pub(super) busy_next: u32,
     sessions: HashMap<String, Instant>,
-    dossiers: HashMap<String, Stored>,
-    received: Vec<ReceivedDossier>,
-    replies: HashMap<String, Answer>,
-    progress: Vec<ProgressItem>,
+    dossiers: RecentMap<String, Stored>,
+    received: Recent<ReceivedDossier>,
+    replies: RecentMap<String, Answer>,
+    progress: Recent<ProgressItem>,
     next_id: u64,
     counters: DvcqgStats,
 }
@@ -52,10 +52,12 @@ impl Agency {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Forgets everything but the session lifetime.
+    /// Forgets everything but the session lifetime and how much to keep.
     pub(super) fn reset(&self) {
         let mut state = self.lock();
+        let keep = state.received.limit();
         *state = State::new(state.session_ttl);
+        state.set_keep(keep);
     }
 }
 
@@ -65,13 +67,22 @@ impl State {
             session_ttl,
             busy_next: 0,
             sessions: HashMap::new(),
-            dossiers: HashMap::new(),
-            received: Vec::new(),
-            replies: HashMap::new(),
-            progress: Vec::new(),
+            dossiers: RecentMap::default(),
+            received: Recent::default(),
+            replies: RecentMap::default(),
+            progress: Recent::default(),
             next_id: 1,
             counters: DvcqgStats::default(),
         }
+    }
+
+    /// Keeps at most `n` dossiers, received records, answers and history items
+    /// from now on, letting the oldest go first.
+    pub(super) fn set_keep(&mut self, n: usize) {
+        self.dossiers.set_limit(n);
+        self.received.set_limit(n);
+        self.replies.set_limit(n);
+        self.progress.set_limit(n);
     }
 
     /// Opens a session and returns it.
@@ -190,12 +201,12 @@ impl State {
 
     /// Everything received by `DongBoHoSoMC`, in order.
     pub(super) fn received(&self) -> Vec<ReceivedDossier> {
-        self.received.clone()
+        self.received.to_vec()
     }
 
     /// Every history item held, in order.
     pub(super) fn progress(&self) -> Vec<ProgressItem> {
-        self.progress.clone()
+        self.progress.to_vec()
     }
 
     /// The agency's counters with the server's.
@@ -204,6 +215,7 @@ impl State {
             requests: server.requests,
             injected_failures: server.injected_failures,
             hung: server.hung,
+            forgotten: self.received.forgotten(),
             ..self.counters.clone()
         }
     }

@@ -13,7 +13,7 @@ use super::seed::{seed_licences, step};
 use super::validate::{Checked, Rejection};
 use super::{MoitStats, ReceivedDossier, SimClient};
 use crate::moit::wire::{code, Created, DiaDiem, HistoryItem, HoSoStatus, Licence, LicenceState, MoitState};
-use crate::sim::{SimResponse, SimStats};
+use crate::sim::{Recent, RecentMap, SimResponse, SimStats};
 
 /// A token's lifetime unless a test changes it.
 pub(super) const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -46,9 +46,9 @@ pub(super) struct State {
     /// `POST /api/v1/ho-so` requests still to answer `MOIT-SYS-503`.
     pub(super) busy_next: u32,
     tokens: HashMap<String, Token>,
-    dossiers: HashMap<String, Stored>,
-    received: Vec<ReceivedDossier>,
-    replies: HashMap<String, SimResponse>,
+    dossiers: RecentMap<String, Stored>,
+    received: Recent<ReceivedDossier>,
+    replies: RecentMap<String, SimResponse>,
     licences: BTreeMap<String, Licence>,
     next_id: u64,
     counters: MoitStats,
@@ -80,10 +80,13 @@ impl Agency {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Forgets everything but the token lifetime; the seeded licences come back.
+    /// Forgets everything but the token lifetime and how much to keep; the seeded
+    /// licences come back.
     pub(super) fn reset(&self) {
         let mut state = self.lock();
+        let keep = state.received.limit();
         *state = State::new(state.token_ttl);
+        state.set_keep(keep);
     }
 }
 
@@ -93,13 +96,21 @@ impl State {
             token_ttl,
             busy_next: 0,
             tokens: HashMap::new(),
-            dossiers: HashMap::new(),
-            received: Vec::new(),
-            replies: HashMap::new(),
+            dossiers: RecentMap::default(),
+            received: Recent::default(),
+            replies: RecentMap::default(),
             licences: seed_licences().into_iter().map(|l| (l.so_giay_phep.clone(), l)).collect(),
             next_id: 1,
             counters: MoitStats::default(),
         }
+    }
+
+    /// Keeps at most `n` dossiers, received applications and answers from now on,
+    /// letting the oldest go first.
+    pub(super) fn set_keep(&mut self, n: usize) {
+        self.dossiers.set_limit(n);
+        self.received.set_limit(n);
+        self.replies.set_limit(n);
     }
 
     /// Issues a token for `scopes`; returns it and its lifetime in whole seconds
@@ -276,7 +287,7 @@ impl State {
 
     /// Everything received by `POST /api/v1/ho-so`, in order.
     pub(super) fn received(&self) -> Vec<ReceivedDossier> {
-        self.received.clone()
+        self.received.to_vec()
     }
 
     /// The agency's counters with the server's.
@@ -285,6 +296,7 @@ impl State {
             requests: server.requests,
             injected_failures: server.injected_failures,
             hung: server.hung,
+            forgotten: self.received.forgotten(),
             ..self.counters.clone()
         }
     }

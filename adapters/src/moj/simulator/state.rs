@@ -1,7 +1,7 @@
 //! What the Justice simulator remembers: tokens, dossiers, answers by key, status
 //! updates, counters.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use super::validate::{Rejection, Validators};
 use super::{MojStats, ReceivedRequest, SimCredentials};
 use crate::moj::encode::Service;
 use crate::moj::wire::{code, wire_date_time, StatusItem, STATUS_FAILED, STATUS_OK};
-use crate::sim::SimStats;
+use crate::sim::{Recent, RecentMap, SimStats};
 
 /// A token's lifetime unless a test changes it.
 pub(super) const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -79,10 +79,10 @@ pub(super) struct State {
     /// Pushes still to answer `SYS-99`.
     pub(super) busy_next: u32,
     tokens: HashMap<String, Instant>,
-    dossiers: HashSet<(Service, String)>,
-    received: Vec<ReceivedRequest>,
-    replies: HashMap<String, Reply>,
-    statuses: Vec<(Service, StatusItem)>,
+    dossiers: RecentMap<(Service, String), ()>,
+    received: Recent<ReceivedRequest>,
+    replies: RecentMap<String, Reply>,
+    statuses: Recent<(Service, StatusItem)>,
     next_id: u64,
     counters: MojStats,
 }
@@ -98,10 +98,12 @@ impl Agency {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Forgets everything but the token lifetime.
+    /// Forgets everything but the token lifetime and how much to keep.
     pub(super) fn reset(&self) {
         let mut state = self.lock();
+        let keep = state.received.limit();
         *state = State::new(state.token_ttl);
+        state.set_keep(keep);
     }
 }
 
@@ -111,13 +113,22 @@ impl State {
             token_ttl,
             busy_next: 0,
             tokens: HashMap::new(),
-            dossiers: HashSet::new(),
-            received: Vec::new(),
-            replies: HashMap::new(),
-            statuses: Vec::new(),
+            dossiers: RecentMap::default(),
+            received: Recent::default(),
+            replies: RecentMap::default(),
+            statuses: Recent::default(),
             next_id: 1,
             counters: MojStats::default(),
         }
+    }
+
+    /// Keeps at most `n` dossiers, received requests, answers and status updates
+    /// from now on, letting the oldest go first.
+    pub(super) fn set_keep(&mut self, n: usize) {
+        self.dossiers.set_limit(n);
+        self.received.set_limit(n);
+        self.replies.set_limit(n);
+        self.statuses.set_limit(n);
     }
 
     /// Issues a token and returns it.
@@ -178,7 +189,7 @@ impl State {
 
     /// Whether the service already holds the dossier.
     pub(super) fn knows(&self, service: Service, ma_ho_so: &str) -> bool {
-        self.dossiers.contains(&(service, ma_ho_so.to_owned()))
+        self.dossiers.contains_key(&(service, ma_ho_so.to_owned()))
     }
 
     /// Accepts a dossier: gives it a reference, records it and its first status
@@ -195,7 +206,7 @@ impl State {
             }
         };
         self.next_id += 1;
-        self.dossiers.insert((received.service, received.ma_ho_so.clone()));
+        self.dossiers.insert((received.service, received.ma_ho_so.clone()), ());
         let first = StatusItem {
             ma_ho_so: received.ma_ho_so.clone(),
             trang_thai: TrangThaiHoSo::DuocTiepNhan.code(),
@@ -250,7 +261,7 @@ impl State {
 
     /// Everything received, in order.
     pub(super) fn received(&self) -> Vec<ReceivedRequest> {
-        self.received.clone()
+        self.received.to_vec()
     }
 
     /// The ministry's counters with the server's.
@@ -259,6 +270,7 @@ impl State {
             requests: server.requests,
             injected_failures: server.injected_failures,
             hung: server.hung,
+            forgotten: self.received.forgotten(),
             ..self.counters.clone()
         }
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{HistoryStep, MpiStats, ReceivedDossier, SimCredentials};
 use crate::mpi::wire::MAX_CLOCK_SKEW_SECS;
-use crate::sim::{SimResponse, SimStats};
+use crate::sim::{Recent, RecentMap, SimResponse, SimStats};
 
 /// How long a nonce is remembered: longer than any `wsu:Created` accepted.
 const NONCE_MEMORY: Duration = Duration::from_secs(2 * MAX_CLOCK_SKEW_SECS as u64 + 60);
@@ -26,9 +26,9 @@ pub(super) struct Agency {
 pub(super) struct State {
     /// MPI codes to answer the next submissions with, in order.
     pub(super) reject_next: VecDeque<String>,
-    dossiers: HashMap<String, Stored>,
-    received: Vec<ReceivedDossier>,
-    replies: HashMap<String, SimResponse>,
+    dossiers: RecentMap<String, Stored>,
+    received: Recent<ReceivedDossier>,
+    replies: RecentMap<String, SimResponse>,
     nonces: HashMap<String, Instant>,
     next_receipt: u64,
     counters: MpiStats,
@@ -67,13 +67,24 @@ impl Agency {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Forgets everything.
+    /// Forgets everything but how much to keep.
     pub(super) fn reset(&self) {
-        *self.lock() = State::default();
+        let mut state = self.lock();
+        let keep = state.received.limit();
+        *state = State::default();
+        state.set_keep(keep);
     }
 }
 
 impl State {
+    /// Keeps at most `n` dossiers, received submissions and answers from now on,
+    /// letting the oldest go first.
+    pub(super) fn set_keep(&mut self, n: usize) {
+        self.dossiers.set_limit(n);
+        self.received.set_limit(n);
+        self.replies.set_limit(n);
+    }
+
     /// Records a nonce; false when it was already used within the window.
     pub(super) fn fresh_nonce(&mut self, nonce: &str) -> bool {
         let now = Instant::now();
@@ -151,7 +162,7 @@ impl State {
 
     /// Everything accepted, in order.
     pub(super) fn received(&self) -> Vec<ReceivedDossier> {
-        self.received.clone()
+        self.received.to_vec()
     }
 
     /// The agency's counters with the server's.
@@ -160,6 +171,7 @@ impl State {
             requests: server.requests,
             injected_failures: server.injected_failures,
             hung: server.hung,
+            forgotten: self.received.forgotten(),
             ..self.counters.clone()
         }
     }
