@@ -80,9 +80,9 @@ enum Command {
         /// The password (or client secret, or judicial-records key) every simulator accepts.
         #[arg(long, env = "LIENTHONG_SIM_PASSWORD", default_value = "lienthong-dev")]
         password: String,
-        /// How many of the most recent dossiers (and of their answers and status
-        /// updates) each simulator keeps; older ones are let go and counted in
-        /// `forgotten`, so that long load runs stay within memory.
+        /// How many of the most recent dossiers (their contents, answers and
+        /// status updates) each simulator keeps; older ones are let go and
+        /// counted in `forgotten`, so that long load runs stay within memory.
         #[arg(long, default_value_t = adapters::sim::DEFAULT_KEEP)]
         keep: usize,
     },

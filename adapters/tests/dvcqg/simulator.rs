@@ -256,13 +256,23 @@ async fn it_keeps_the_most_recent_dossiers_and_counts_the_ones_it_let_go() {
     assert_eq!(known["error_code"], "0", "{known}");
 
     let (_, again) = post_raw(&http, &url, SYNC, sync(codes[0]), Some("keep-0")).await;
-    assert_eq!(again["error_code"], "0", "its answer was let go too, so a repeat is taken as new: {again}");
-    assert_ne!(again["id"], ids[0]);
+    assert_eq!(
+        again["error_code"], "4",
+        "its answer was let go, so a repeat is checked again, and the dossier itself is still known: {again}"
+    );
+    let mut update: Value = serde_json::from_str(&sync(codes[0])).unwrap();
+    update["isUpdating"] = json!("true");
+    let (_, updated) = post_raw(&http, &url, SYNC, update.to_string(), Some("keep-update")).await;
+    assert_eq!((updated["error_code"].as_str(), &updated["id"]), (Some("0"), &ids[0]), "{updated}");
     let stats = sim.stats();
-    assert_eq!((stats.accepted, stats.replayed), (4, 0));
+    assert_eq!((stats.accepted, stats.updated, stats.replayed), (3, 1, 0));
+    let mut progress = read_json(examples_dir().join("capnhattiendo.request.json"));
+    progress["session"] = json!(session);
+    progress["data"][0]["MaHoSo"] = json!(codes[0]);
+    let (_, a) = post_raw(&http, &url, "/api/hoso/CapNhatTienDoHoSoMC", progress.to_string(), None).await;
+    assert_eq!(a["error_code"], "0", "progress for a dossier whose body was let go is taken: {a}");
 
-    let before = sim.stats().forgotten;
-    assert_eq!(before, 2);
+    assert_eq!(sim.stats().forgotten, 2, "the update is a received record too");
     sim.reset();
     let session = login(&http, &url).await;
     for code in &codes {

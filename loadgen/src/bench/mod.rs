@@ -423,9 +423,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // The accept gateway stops here: it could otherwise still be delivering the
     // feed's status events to DVCQG while the look-ups are measured.
     gw.proc.stop();
-    // Fresh simulators for each later scenario: they keep every delivery they
-    // receive, and after the accept runs they held gigabytes (the ten-minute
-    // soak's 600,000 deliveries on top of them exhausted a 24 GiB machine).
+    // Fresh simulators for each later scenario, so that each starts from an
+    // empty agency, the same for every peer it compares. (They keep only their
+    // most recent deliveries' contents, so memory is no longer the reason.)
     if let Err(e) = env.start_simulators() {
         note("restarting the simulators", e);
     }

@@ -28,18 +28,17 @@ pub(super) struct State {
     /// `DongBoHoSoMC` requests still to answer "99".
     pub(super) busy_next: u32,
     sessions: HashMap<String, Instant>,
-    dossiers: RecentMap<String, Stored>,
+    /// Every dossier synchronised, by code: DVCQG's id for it. Kept for good
+    /// (a few dozen bytes each), so that an update or a progress item for a
+    /// dossier whose body was let go is still taken.
+    ids: HashMap<String, String>,
+    /// The bodies of the most recent dossiers.
+    dossiers: RecentMap<String, Value>,
     received: Recent<ReceivedDossier>,
     replies: RecentMap<String, Answer>,
     progress: Recent<ProgressItem>,
     next_id: u64,
     counters: DvcqgStats,
-}
-
-/// A dossier as synchronised.
-struct Stored {
-    id: String,
-    dossier: Value,
 }
 
 impl Agency {
@@ -67,6 +66,7 @@ impl State {
             session_ttl,
             busy_next: 0,
             sessions: HashMap::new(),
+            ids: HashMap::new(),
             dossiers: RecentMap::default(),
             received: Recent::default(),
             replies: RecentMap::default(),
@@ -76,7 +76,7 @@ impl State {
         }
     }
 
-    /// Keeps at most `n` dossiers, received records, answers and history items
+    /// Keeps at most `n` dossier bodies, received records, answers and history items
     /// from now on, letting the oldest go first.
     pub(super) fn set_keep(&mut self, n: usize) {
         self.dossiers.set_limit(n);
@@ -132,7 +132,7 @@ impl State {
 
     /// Stores a checked dossier, or refuses it as a duplicate or unknown update.
     pub(super) fn store(&mut self, body: SyncBody, idempotency_key: &str, correlation_id: &str) -> Answer {
-        let existing = self.dossiers.get(&body.ma_ho_so).map(|s| s.id.clone());
+        let existing = self.ids.get(&body.ma_ho_so).cloned();
         let id = match (existing, body.is_updating) {
             (Some(_), false) => {
                 let message = format!("Hồ sơ {} đã được đồng bộ trước đó", body.ma_ho_so);
@@ -150,10 +150,11 @@ impl State {
                 self.counters.accepted += 1;
                 let id = format!("DVCQG-{:010}", self.next_id);
                 self.next_id += 1;
+                self.ids.insert(body.ma_ho_so.clone(), id.clone());
                 id
             }
         };
-        self.dossiers.insert(body.ma_ho_so.clone(), Stored { id: id.clone(), dossier: body.dossier.clone() });
+        self.dossiers.insert(body.ma_ho_so.clone(), body.dossier.clone());
         self.received.push(ReceivedDossier {
             id: id.clone(),
             idempotency_key: idempotency_key.to_owned(),
@@ -166,10 +167,11 @@ impl State {
         Answer { id: Some(id), ..Answer::new(code::OK, "Thành công") }
     }
 
-    /// A dossier with its history in `QuaTrinhXuLy`, as `TraCuuHoSo` returns it.
+    /// A dossier with its history in `QuaTrinhXuLy`, as `TraCuuHoSo` returns it;
+    /// `None` once its body was let go.
     pub(super) fn lookup(&mut self, ma_ho_so: &str) -> Option<Value> {
         self.counters.lookups += 1;
-        let mut dossier = self.dossiers.get(ma_ho_so)?.dossier.clone();
+        let mut dossier = self.dossiers.get(ma_ho_so)?.clone();
         let history: Vec<&ProgressItem> = self.progress.iter().filter(|p| p.ma_ho_so == ma_ho_so).collect();
         let history = serde_json::to_value(history).unwrap_or_default();
         if let Value::Object(map) = &mut dossier {
@@ -180,7 +182,7 @@ impl State {
 
     /// Whether a dossier has been synchronised.
     pub(super) fn knows(&self, ma_ho_so: &str) -> bool {
-        self.dossiers.contains_key(ma_ho_so)
+        self.ids.contains_key(ma_ho_so)
     }
 
     /// Adds history items; an item equal in dossier, status and time to one already
