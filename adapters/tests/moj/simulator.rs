@@ -198,3 +198,28 @@ async fn the_example_requests_are_accepted() {
     assert_eq!(sim.received().len(), 3);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn it_keeps_the_most_recent_requests_but_still_knows_every_dossier() {
+    let sim = simulator().await;
+    sim.set_keep(1);
+    let (http, url) = (http(), sim.url());
+    let token = token(&http, &url).await;
+    let (_, first) = post_raw(&http, &url, HOTICH_PUSH, birth().to_string(), Some(&token), Some("k1")).await;
+    assert_eq!(first["status"], 1, "{first}");
+    let (_, a) = post_raw(&http, &url, LLTP_PUSH, judicial().to_string(), Some(&token), Some("j1")).await;
+    assert_eq!(a["status"], 1, "{a}");
+
+    let kept: Vec<String> = sim.received().into_iter().map(|r| r.ma_ho_so).collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(sim.stats().forgotten, 1);
+    let mut other = birth();
+    other["maHoSoLT"] = json!("another-reference");
+    let (_, a) = post_raw(&http, &url, HOTICH_PUSH, other.to_string(), Some(&token), Some("k2")).await;
+    assert_eq!(
+        (a["errorCode"].as_str(), a["errorField"].as_str()),
+        (Some("HT-02"), Some("maHoSoMCDT")),
+        "the first dossier's request was let go, and it is still a duplicate"
+    );
+    sim.shutdown().await;
+}

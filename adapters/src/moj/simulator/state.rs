@@ -1,7 +1,7 @@
 //! What the Justice simulator remembers: tokens, dossiers, answers by key, status
 //! updates, counters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -79,7 +79,9 @@ pub(super) struct State {
     /// Pushes still to answer `SYS-99`.
     pub(super) busy_next: u32,
     tokens: HashMap<String, Instant>,
-    dossiers: RecentMap<(Service, String), ()>,
+    /// Every dossier accepted, by service and code: kept for good (a few dozen
+    /// bytes each), so that a repeat of an old one is still a duplicate.
+    dossiers: HashSet<(Service, String)>,
     received: Recent<ReceivedRequest>,
     replies: RecentMap<String, Reply>,
     statuses: Recent<(Service, StatusItem)>,
@@ -113,7 +115,7 @@ impl State {
             token_ttl,
             busy_next: 0,
             tokens: HashMap::new(),
-            dossiers: RecentMap::default(),
+            dossiers: HashSet::new(),
             received: Recent::default(),
             replies: RecentMap::default(),
             statuses: Recent::default(),
@@ -122,10 +124,9 @@ impl State {
         }
     }
 
-    /// Keeps at most `n` dossiers, received requests, answers and status updates
+    /// Keeps at most `n` received requests, answers and status updates
     /// from now on, letting the oldest go first.
     pub(super) fn set_keep(&mut self, n: usize) {
-        self.dossiers.set_limit(n);
         self.received.set_limit(n);
         self.replies.set_limit(n);
         self.statuses.set_limit(n);
@@ -189,7 +190,7 @@ impl State {
 
     /// Whether the service already holds the dossier.
     pub(super) fn knows(&self, service: Service, ma_ho_so: &str) -> bool {
-        self.dossiers.contains_key(&(service, ma_ho_so.to_owned()))
+        self.dossiers.contains(&(service, ma_ho_so.to_owned()))
     }
 
     /// Accepts a dossier: gives it a reference, records it and its first status
@@ -206,7 +207,7 @@ impl State {
             }
         };
         self.next_id += 1;
-        self.dossiers.insert((received.service, received.ma_ho_so.clone()), ());
+        self.dossiers.insert((received.service, received.ma_ho_so.clone()));
         let first = StatusItem {
             ma_ho_so: received.ma_ho_so.clone(),
             trang_thai: TrangThaiHoSo::DuocTiepNhan.code(),

@@ -26,7 +26,9 @@ pub(super) struct Agency {
 pub(super) struct State {
     /// MPI codes to answer the next submissions with, in order.
     pub(super) reject_next: VecDeque<String>,
-    dossiers: RecentMap<String, Stored>,
+    /// Every dossier accepted, by code (small records, kept for good, so that a
+    /// repeat of an old one is still a duplicate).
+    dossiers: HashMap<String, Stored>,
     received: Recent<ReceivedDossier>,
     replies: RecentMap<String, SimResponse>,
     nonces: HashMap<String, Instant>,
@@ -77,10 +79,9 @@ impl Agency {
 }
 
 impl State {
-    /// Keeps at most `n` dossiers, received submissions and answers from now on,
+    /// Keeps at most `n` received submissions and answers from now on,
     /// letting the oldest go first.
     pub(super) fn set_keep(&mut self, n: usize) {
-        self.dossiers.set_limit(n);
         self.received.set_limit(n);
         self.replies.set_limit(n);
     }
