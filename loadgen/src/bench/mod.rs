@@ -65,6 +65,10 @@ pub struct BenchArgs {
     /// Rate of the soak (unsigned dossiers per second).
     #[arg(long, default_value_t = 500.0)]
     pub soak_rate: f64,
+    /// Pause before each open-loop accept run once the previous run's deliveries
+    /// are made (0s: start at once, as the committed report does).
+    #[arg(long, default_value = "0s", value_parser = humantime_parse)]
+    pub settle: Duration,
     /// Status events posted, then read back, in the feed scenario.
     #[arg(long, default_value_t = 20_000)]
     pub feed_events: u64,
@@ -114,6 +118,8 @@ pub struct Env {
     pub lookup_concurrency: usize,
     /// How long deliveries may take to catch up after a run.
     pub drain_timeout: Duration,
+    /// Pause before each open-loop accept run, after the deliveries.
+    pub settle: Duration,
     /// Most dossiers of a closed-loop accept run.
     pub closed_limit: usize,
     /// Primary corpus size.
@@ -354,6 +360,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         lookup_concurrency: 32,
         drain_timeout: Duration::from_secs(300),
+        settle: args.settle,
         closed_limit: args.closed_limit,
         corpus: args.corpus,
         corpus_other: args.corpus_other,

@@ -162,6 +162,7 @@ pub fn accept(
     let mut open = |r: f64| -> anyhow::Result<Outcome> {
         let needed = (r * env.duration.as_secs_f64()).ceil() as usize;
         anyhow::ensure!(used + needed <= reqs.len(), "the {name} corpus is too small: {} needed", used + needed);
+        std::thread::sleep(env.settle);
         let out = drive::run(&env.plan(Mode::Open { rate: r }, &addrs), slice(&reqs, used))?;
         used += out.sent as usize;
         accepted += out.ok;
