@@ -32,14 +32,24 @@ impl<T> Recent<T> {
 
     /// Keeps `item`, letting the oldest go once over the limit.
     pub(crate) fn push(&mut self, item: T) {
+        self.push_with(item, drop);
+    }
+
+    /// As [`push`](Self::push), handing each record let go to `gone`.
+    fn push_with(&mut self, item: T, gone: impl FnMut(T)) {
         self.items.push_back(item);
-        self.trim();
+        self.trim(gone);
     }
 
     /// Changes the limit, letting the oldest go at once if over it.
     pub(crate) fn set_limit(&mut self, limit: usize) {
+        self.set_limit_with(limit, drop);
+    }
+
+    /// As [`set_limit`](Self::set_limit), handing each record let go to `gone`.
+    fn set_limit_with(&mut self, limit: usize, gone: impl FnMut(T)) {
         self.limit = limit.max(1);
-        self.trim();
+        self.trim(gone);
     }
 
     /// The records kept, oldest first.
@@ -57,10 +67,12 @@ impl<T> Recent<T> {
         self.forgotten
     }
 
-    fn trim(&mut self) {
+    fn trim(&mut self, mut gone: impl FnMut(T)) {
         while self.items.len() > self.limit {
-            self.items.pop_front();
-            self.forgotten += 1;
+            if let Some(oldest) = self.items.pop_front() {
+                self.forgotten += 1;
+                gone(oldest);
+            }
         }
     }
 }
@@ -76,13 +88,13 @@ impl<T: Clone> Recent<T> {
 #[derive(Debug, Clone)]
 pub(crate) struct RecentMap<K, V> {
     map: HashMap<K, V>,
-    order: VecDeque<K>,
-    limit: usize,
+    /// The keys in the order they were inserted: the map holds exactly these.
+    order: Recent<K>,
 }
 
 impl<K, V> Default for RecentMap<K, V> {
     fn default() -> Self {
-        Self { map: HashMap::new(), order: VecDeque::new(), limit: DEFAULT_KEEP }
+        Self { map: HashMap::new(), order: Recent::default() }
     }
 }
 
@@ -95,14 +107,18 @@ impl<K: Hash + Eq + Clone, V> RecentMap<K, V> {
             return;
         }
         self.map.insert(key.clone(), value);
-        self.order.push_back(key);
-        self.trim();
+        let map = &mut self.map;
+        self.order.push_with(key, |oldest| {
+            map.remove(&oldest);
+        });
     }
 
     /// Changes the limit (at least one), letting the oldest keys go at once if over it.
     pub(crate) fn set_limit(&mut self, limit: usize) {
-        self.limit = limit.max(1);
-        self.trim();
+        let map = &mut self.map;
+        self.order.set_limit_with(limit, |oldest| {
+            map.remove(&oldest);
+        });
     }
 
     /// The value of `key`, if kept.
@@ -130,14 +146,6 @@ impl<K: Hash + Eq + Clone, V> RecentMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         self.map.contains_key(key)
-    }
-
-    fn trim(&mut self) {
-        while self.order.len() > self.limit {
-            if let Some(oldest) = self.order.pop_front() {
-                self.map.remove(&oldest);
-            }
-        }
     }
 }
 
@@ -176,6 +184,6 @@ mod tests {
         assert_eq!((m.get("b"), m.get("c")), (Some(&2), Some(&3)));
         *m.get_mut("c").unwrap() += 1;
         m.set_limit(1);
-        assert_eq!((m.map.len(), m.order.len(), m.get("c")), (1, 1, Some(&4)));
+        assert_eq!((m.map.len(), m.order.iter().count(), m.get("c")), (1, 1, Some(&4)));
     }
 }
