@@ -384,6 +384,20 @@ mod tests {
     }
 
     #[test]
+    fn simulate_takes_how_many_records_to_keep() {
+        let keep = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Command::Simulate { keep, .. }) => Ok(keep),
+            Ok(other) => panic!("not simulate: {other:?}"),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(keep(&["lienthong", "simulate"]), Ok(adapters::sim::DEFAULT_KEEP));
+        assert_eq!(keep(&["lienthong", "simulate", "--keep", "25"]), Ok(25));
+        for bad in ["-1", "many", "", "1.5"] {
+            assert!(keep(&["lienthong", "simulate", "--keep", bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn worker_threads_are_checked() {
         let read = |text: &str| Config::from_toml(text).map(|c| c.server.worker_threads).map_err(|e| e.to_string());
         assert_eq!(read(""), Ok(None));
