@@ -3,7 +3,7 @@
 
 /// An absolute http(s) URL with a host, without credentials, query or fragment.
 pub(crate) fn check_url(url: &str) -> Result<(), &'static str> {
-    let u = reqwest::Url::parse(url).map_err(|_| "not an absolute URL")?;
+    let u = url::Url::parse(url).map_err(|_| "not an absolute URL")?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err("scheme must be http or https");
     }

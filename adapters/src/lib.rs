@@ -23,3 +23,4 @@ pub use adapter::{
     Adapter, AgencyRequest, BodySigner, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec,
     Outcome, PollError,
 };
+pub use http::{AgencyClient, ClientError, ClientSettings, ClientTls};

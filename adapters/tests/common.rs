@@ -8,9 +8,19 @@ use std::time::Duration;
 use adapters::Delivery;
 use schemas::Dossier;
 
-/// An HTTP client with a request time limit, as the gateway builds one.
+/// A raw HTTP client for calling a simulator directly, with a request time limit.
 pub fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(2)).build().expect("client builds")
+}
+
+/// The adapters' HTTP client with a request time limit, as the gateway builds one.
+pub fn agency_client(timeout: Duration) -> adapters::AgencyClient {
+    let settings = adapters::ClientSettings {
+        timeout,
+        connect_timeout: Duration::from_secs(2),
+        ..adapters::ClientSettings::default()
+    };
+    adapters::AgencyClient::new(settings).expect("client builds")
 }
 
 /// A delivery of `d` under the given idempotency key and correlation id.

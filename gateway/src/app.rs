@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use adapters::dvcqg::DvcqgAdapter;
-use adapters::Adapter;
+use adapters::{Adapter, AgencyClient, ClientSettings, ClientTls};
 use schemas::AgencyId;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -72,42 +72,52 @@ pub struct Gateway {
     signer: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
-/// The HTTP client settings every agency shares: timeouts, pool, TLS 1.2 or later.
-fn client_builder(config: &Config) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .timeout(config.delivery.request_timeout)
-        .connect_timeout(config.delivery.connect_timeout)
-        .pool_idle_timeout(std::time::Duration::from_secs(90))
-        .min_tls_version(reqwest::tls::Version::TLS_1_2)
-        .user_agent(concat!("lienthong/", env!("CARGO_PKG_VERSION")))
+/// The HTTP client settings every agency shares: timeouts, pool, user agent.
+fn client_settings(config: &Config) -> ClientSettings {
+    ClientSettings {
+        timeout: config.delivery.request_timeout,
+        connect_timeout: config.delivery.connect_timeout,
+        pool_idle_timeout: std::time::Duration::from_secs(90),
+        ..ClientSettings::default()
+    }
 }
 
 /// A client for an agency with its own trust anchors and client certificate.
-fn agency_client(config: &Config, agency: &str, tls: &OutgoingTls) -> Result<reqwest::Client, StartError> {
+fn agency_client(config: &Config, agency: &str, tls: &OutgoingTls) -> Result<AgencyClient, StartError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let fail = |what: String| StartError::Client(format!("delivery.agencies.{agency}.tls: {what}"));
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| fail(format!("{}: {e}", p.display())));
-    let mut b = client_builder(config);
-    if !tls.ca.is_empty() {
-        b = b.tls_built_in_root_certs(false);
-        for path in &tls.ca {
-            for cert in reqwest::Certificate::from_pem_bundle(&read(path)?).map_err(|e| fail(e.to_string()))? {
-                b = b.add_root_certificate(cert);
-            }
+    let certificates = |p: &std::path::Path| -> Result<Vec<CertificateDer<'static>>, StartError> {
+        let certs: Vec<_> = CertificateDer::pem_file_iter(p)
+            .and_then(|i| i.collect::<Result<_, _>>())
+            .map_err(|e| fail(format!("{}: {e}", p.display())))?;
+        if certs.is_empty() {
+            return Err(fail(format!("{}: no certificate", p.display())));
         }
+        Ok(certs)
+    };
+    let mut roots = None;
+    if !tls.ca.is_empty() {
+        let mut all = Vec::new();
+        for path in &tls.ca {
+            all.extend(certificates(path)?);
+        }
+        roots = Some(all);
     }
-    if let (Some(cert), Some(key)) = (&tls.client_certificate, &tls.client_key) {
-        let mut pem = read(cert)?;
-        pem.push(b'\n');
-        pem.extend(read(key)?);
-        b = b.identity(reqwest::Identity::from_pem(&pem).map_err(|e| fail(e.to_string()))?);
-    }
-    b.build().map_err(|e| fail(e.to_string()))
+    let identity = match (&tls.client_certificate, &tls.client_key) {
+        (Some(cert), Some(key)) => {
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| fail(format!("{}: {e}", key.display())))?;
+            Some((certificates(cert)?, key))
+        }
+        _ => None,
+    };
+    AgencyClient::with_tls(client_settings(config), ClientTls { roots, identity }).map_err(|e| fail(e.to_string()))
 }
 
 /// Builds one adapter per configured agency, sharing one connection pool (an
 /// agency with its own TLS settings gets its own).
 pub fn build_adapters(config: &Config) -> Result<Adapters, StartError> {
-    let shared = client_builder(config).build().map_err(|e| StartError::Client(e.to_string()))?;
+    let shared = AgencyClient::new(client_settings(config)).map_err(|e| StartError::Client(e.to_string()))?;
     let mut adapters: Adapters = HashMap::new();
     for (id, agency) in &config.agencies {
         let agency_id = AgencyId::parse(id).map_err(|_| StartError::Agency(id.clone()))?;

@@ -248,7 +248,11 @@ async fn dvcqg_is_polled_for_the_dossiers_it_decides_and_not_sent_back_what_it_r
         sim.url()
     ))
     .unwrap();
-    let officer = DvcqgAdapter::new(AgencyId::parse("dvcqg").unwrap(), config, reqwest::Client::new());
+    let officer = DvcqgAdapter::new(
+        AgencyId::parse("dvcqg").unwrap(),
+        config,
+        adapters::AgencyClient::new(adapters::ClientSettings::default()).unwrap(),
+    );
     let dossier = MaHoSo::parse(code).unwrap();
     let steps = [StatusEvent::new(dossier, TrangThaiHoSo::DangXuLy, VnDateTime::parse("20261122100000").unwrap())];
     assert!(matches!(officer.push_progress(&steps).await, adapters::Outcome::Delivered { .. }));

@@ -13,6 +13,7 @@ use super::session::{endpoint, Sessions};
 use super::transport::post;
 use super::wire::{code, LOOKUP_PATH, PROGRESS_PATH, SYNC_PATH};
 use super::{DvcqgConfig, DvcqgError};
+use crate::AgencyClient;
 use crate::{
     Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
     PollError,
@@ -23,7 +24,7 @@ use crate::{
 pub struct DvcqgAdapter {
     agency: AgencyId,
     config: DvcqgConfig,
-    http: reqwest::Client,
+    http: AgencyClient,
     sessions: Sessions,
 }
 
@@ -36,7 +37,7 @@ impl fmt::Debug for DvcqgAdapter {
 impl DvcqgAdapter {
     /// An adapter for `agency`, sending through `client` (whose timeouts apply to
     /// every call). Nothing is sent until the first call.
-    pub fn new(agency: AgencyId, config: DvcqgConfig, client: reqwest::Client) -> Self {
+    pub fn new(agency: AgencyId, config: DvcqgConfig, client: AgencyClient) -> Self {
         Self { agency, config, http: client, sessions: Sessions::default() }
     }
 

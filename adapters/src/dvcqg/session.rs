@@ -11,6 +11,7 @@ use super::decode::{parse_answer, quote};
 use super::transport::post;
 use super::wire::{code, LOGIN_PATH};
 use super::{DvcqgConfig, DvcqgError};
+use crate::AgencyClient;
 
 /// The cached session and the last login failure.
 #[derive(Debug, Default)]
@@ -28,7 +29,7 @@ impl Sessions {
     /// The current session, logging in first when there is none. Callers queue
     /// behind a login in progress; if it fails they share its error rather than
     /// each trying (and perhaps timing out) again.
-    pub(crate) async fn get(&self, http: &reqwest::Client, config: &DvcqgConfig) -> Result<String, DvcqgError> {
+    pub(crate) async fn get(&self, http: &AgencyClient, config: &DvcqgConfig) -> Result<String, DvcqgError> {
         let asked = Instant::now();
         let mut state = self.state.lock().await;
         if let Some(s) = &state.session {
@@ -67,7 +68,7 @@ pub(crate) fn endpoint(config: &DvcqgConfig, path: &str) -> String {
     format!("{}{path}", config.url.trim_end_matches('/'))
 }
 
-async fn login(http: &reqwest::Client, config: &DvcqgConfig) -> Result<String, DvcqgError> {
+async fn login(http: &AgencyClient, config: &DvcqgConfig) -> Result<String, DvcqgError> {
     const CALL: &str = "login";
     let body = serde_json::json!({"username": config.username, "password": config.password()?});
     let body = body.to_string().into_bytes();

@@ -14,6 +14,8 @@ use super::token::Tokens;
 use super::transport::send;
 use super::wire::{code, GIAY_PHEP_PREFIX, HO_SO_PATH, HO_SO_PREFIX};
 use super::{MoitConfig, MoitError};
+use crate::http::Call;
+use crate::AgencyClient;
 use crate::{
     Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
 };
@@ -43,9 +45,7 @@ const MAX_LICENCE_NUMBER: usize = 64;
 pub struct MoitAdapter {
     agency: AgencyId,
     config: MoitConfig,
-    /// `config.url`, parsed once: each call's URL is this with its path set.
-    base: Option<reqwest::Url>,
-    http: reqwest::Client,
+    http: AgencyClient,
     tokens: Tokens,
 }
 
@@ -58,20 +58,8 @@ impl fmt::Debug for MoitAdapter {
 impl MoitAdapter {
     /// An adapter for `agency`, sending through `client` (whose timeouts apply to
     /// every call). Nothing is sent until the first call.
-    pub fn new(agency: AgencyId, config: MoitConfig, client: reqwest::Client) -> Self {
-        let base = reqwest::Url::parse(config.url.trim_end_matches('/')).ok();
-        Self { agency, config, base, http: client, tokens: Tokens::default() }
-    }
-
-    /// The URL of `path` under the base: the parsed base with its path extended,
-    /// so that a look-up does not parse the scheme and host again. Without a
-    /// parsed base (a URL the configuration check refuses), the joined text, which
-    /// the client then refuses.
-    fn url(&self, path: &str) -> Result<reqwest::Url, String> {
-        let Some(base) = &self.base else { return Err(self.config.endpoint(path)) };
-        let mut url = base.clone();
-        url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
-        Ok(url)
+    pub fn new(agency: AgencyId, config: MoitConfig, client: AgencyClient) -> Self {
+        Self { agency, config, http: client, tokens: Tokens::default() }
     }
 
     /// The configuration in use.
@@ -81,10 +69,10 @@ impl MoitAdapter {
 
     /// Sends a request built around the current token; on HTTP 401 drops the
     /// token, fetches a new one and repeats the request once.
-    async fn call(
-        &self,
+    async fn call<'a>(
+        &'a self,
         call: &'static str,
-        build: impl Fn(&str) -> reqwest::RequestBuilder,
+        build: impl for<'t> Fn(&'t str) -> Call<'a>,
     ) -> Result<(u16, Bytes), MoitError> {
         let mut renewed = false;
         loop {
@@ -102,13 +90,10 @@ impl MoitAdapter {
 
     /// A `GET` of a resource: its body, `None` when MOIT says it has no such thing.
     async fn get(&self, call: &'static str, path: String) -> Result<Option<Bytes>, MoitError> {
-        let url = self.url(&path);
+        let url = self.config.endpoint(&path);
         let request_id = uuid::Uuid::new_v4().to_string();
-        let get = || match &url {
-            Ok(url) => self.http.get(url.clone()),
-            Err(text) => self.http.get(text),
-        };
-        let (status, body) = self.call(call, |t| get().bearer_auth(t).header("X-Request-Id", &request_id)).await?;
+        let (status, body) =
+            self.call(call, |t| self.http.get(&url).bearer_auth(t).header("X-Request-Id", &request_id)).await?;
         if (200..300).contains(&status) {
             return Ok(Some(body));
         }
@@ -227,7 +212,7 @@ impl Adapter for MoitAdapter {
                 if let Some(jws) = &signature {
                     r = r.header("x-jws-signature", jws);
                 }
-                r.body(request.body.clone())
+                r.body(Bytes::from(request.body.clone()))
             };
             let outcome = match self.call("submit", build).await {
                 Ok((status, body)) => decode::classify(status, &body),
@@ -290,38 +275,6 @@ mod tests {
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-    }
-
-    fn config(url: &str) -> MoitConfig {
-        MoitConfig {
-            url: url.into(),
-            token_url: None,
-            client_id: "lienthong".into(),
-            client_secret: Some("secret".into()),
-            client_secret_env: None,
-            scope: "giayphep.read".into(),
-            sign_requests: false,
-        }
-    }
-
-    #[test]
-    fn call_urls_are_the_base_joined_with_the_path() {
-        let paths = ["/api/v1/giay-phep/15%2F2025%2FGPBLR-SCT", "/api/v1/ho-so/000.00.21.H41-261201-0001", "/x"];
-        for base in [
-            "https://moit.example.vn",
-            "https://moit.example.vn/",
-            "http://127.0.0.1:9003/lien-thong/",
-            "http://h:1/a/b",
-        ] {
-            let config = config(base);
-            let adapter = MoitAdapter::new(AgencyId::parse("moit").unwrap(), config, reqwest::Client::new());
-            for path in paths {
-                let expected = reqwest::Url::parse(&adapter.config.endpoint(path)).unwrap();
-                assert_eq!(adapter.url(path), Ok(expected), "{base} {path}");
-            }
-        }
-        let adapter = MoitAdapter::new(AgencyId::parse("moit").unwrap(), config("not a url"), reqwest::Client::new());
-        assert_eq!(adapter.url("/x"), Err("not a url/x".to_owned()));
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl From<SecretProblem> for MoitConfigError {
 }
 
 fn check_url(url: &str, query_allowed: bool) -> Result<(), &'static str> {
-    let u = reqwest::Url::parse(url).map_err(|_| "not an absolute URL")?;
+    let u = url::Url::parse(url).map_err(|_| "not an absolute URL")?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err("scheme must be http or https");
     }

@@ -12,6 +12,7 @@ use super::encode::{form_urlencode, token_form};
 use super::transport::send;
 use super::wire::{OAuthError, TokenAnswer};
 use super::{MoitConfig, MoitError};
+use crate::AgencyClient;
 
 /// The longest a token is renewed ahead of its expiry.
 const MAX_RENEW_AHEAD: Duration = Duration::from_secs(30);
@@ -45,7 +46,7 @@ impl Tokens {
     /// The current token, fetching one first when there is none or it is about to
     /// expire. Callers queue behind a fetch in progress; if it fails they share its
     /// error rather than each trying (and perhaps timing out) again.
-    pub(crate) async fn get(&self, http: &reqwest::Client, config: &MoitConfig) -> Result<String, MoitError> {
+    pub(crate) async fn get(&self, http: &AgencyClient, config: &MoitConfig) -> Result<String, MoitError> {
         let asked = Instant::now();
         let mut state = self.state.lock().await;
         if let Some(t) = &state.token {
@@ -91,12 +92,12 @@ pub(crate) fn renew_after(lifetime: Duration) -> Duration {
     lifetime - (lifetime / 10).min(MAX_RENEW_AHEAD)
 }
 
-async fn fetch(http: &reqwest::Client, config: &MoitConfig) -> Result<TokenAnswer, MoitError> {
+async fn fetch(http: &AgencyClient, config: &MoitConfig) -> Result<TokenAnswer, MoitError> {
     const CALL: &str = "token";
     let secret = config.client_secret()?;
     let request = http
-        .post(config.token_endpoint())
-        .basic_auth(form_urlencode(&config.client_id), Some(form_urlencode(&secret)))
+        .post(&config.token_endpoint())
+        .basic_auth(&form_urlencode(&config.client_id), &form_urlencode(&secret))
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json")
         .body(token_form(&config.scope));

@@ -17,6 +17,7 @@ use super::token::{endpoint, Tokens};
 use super::transport::post;
 use super::wire::{MAX_CODES_PER_POLL, STATUS_OK};
 use super::{MojConfig, MojError};
+use crate::AgencyClient;
 use crate::{
     Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
     PollError,
@@ -30,7 +31,7 @@ const PAYLOAD_KINDS: &[PayloadKind] = &[PayloadKind::CivilStatus, PayloadKind::J
 pub struct MojAdapter {
     agency: AgencyId,
     config: MojConfig,
-    http: reqwest::Client,
+    http: AgencyClient,
     tokens: Tokens,
 }
 
@@ -48,7 +49,7 @@ fn call_name(path: &'static str) -> &'static str {
 impl MojAdapter {
     /// An adapter for `agency`, sending through `client` (whose timeouts apply to
     /// every call). Nothing is sent until the first call.
-    pub fn new(agency: AgencyId, config: MojConfig, client: reqwest::Client) -> Self {
+    pub fn new(agency: AgencyId, config: MojConfig, client: AgencyClient) -> Self {
         Self { agency, config, http: client, tokens: Tokens::default() }
     }
 

@@ -13,6 +13,7 @@ use super::decode::{error_code, parse_answer};
 use super::transport::post;
 use super::wire::{code, TokenRequest, TokenValue, STATUS_OK, TOKEN_PATH};
 use super::{MojConfig, MojError};
+use crate::AgencyClient;
 
 /// The cached token and the last login failure.
 #[derive(Debug, Default)]
@@ -30,7 +31,7 @@ impl Tokens {
     /// The current token, logging in first when there is none. Callers queue
     /// behind a login in progress; if it fails they share its error rather than
     /// each trying (and perhaps timing out) again.
-    pub(crate) async fn get(&self, http: &reqwest::Client, config: &MojConfig) -> Result<String, MojError> {
+    pub(crate) async fn get(&self, http: &AgencyClient, config: &MojConfig) -> Result<String, MojError> {
         let (username, password) = match config.credentials()? {
             Credentials::Static(token) => return Ok(token),
             Credentials::Login { username, password } => (username, password),
@@ -78,7 +79,7 @@ pub(crate) fn endpoint(config: &MojConfig, path: &str) -> String {
     format!("{}{path}", config.url.trim_end_matches('/'))
 }
 
-async fn login(http: &reqwest::Client, config: &MojConfig, request: TokenRequest) -> Result<String, MojError> {
+async fn login(http: &AgencyClient, config: &MojConfig, request: TokenRequest) -> Result<String, MojError> {
     const CALL: &str = "auth/token";
     let body = serde_json::to_vec(&request).map_err(|_| MojError::UnexpectedAnswer { call: CALL })?;
     let (status, answer) = post(http, &endpoint(config, TOKEN_PATH), CALL, &[], body).await?;

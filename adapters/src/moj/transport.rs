@@ -4,17 +4,18 @@ use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
 
 use super::MojError;
-use crate::http::{send, with_headers};
+use crate::http::with_headers;
+use crate::AgencyClient;
 
 /// Posts `body` to `url` and returns the status and body of the answer, whatever
 /// the status; only the absence of an answer is an error.
 pub(crate) async fn post(
-    http: &reqwest::Client,
+    http: &AgencyClient,
     url: &str,
     call: &'static str,
     headers: &[(&'static str, &str)],
     body: Vec<u8>,
 ) -> Result<(u16, Bytes), MojError> {
     let request = http.post(url).header(CONTENT_TYPE, "application/json").header(ACCEPT, "application/json");
-    send(with_headers(request, headers).body(body)).await.map_err(|f| MojError::transport(call, f))
+    with_headers(request, headers).body(body).send().await.map_err(|f| MojError::transport(call, f))
 }

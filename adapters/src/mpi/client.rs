@@ -14,6 +14,7 @@ use super::transport::post;
 use super::wire::{code, Operation, TaxCode, CONTENT_TYPE, SERVICE_PATH};
 use super::xml::Element;
 use super::{MpiConfig, MpiError};
+use crate::AgencyClient;
 use crate::{
     Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
 };
@@ -38,7 +39,7 @@ const LOOKUPS: &[LookupSpec] = &[
 pub struct MpiAdapter {
     agency: AgencyId,
     config: MpiConfig,
-    http: reqwest::Client,
+    http: AgencyClient,
 }
 
 impl fmt::Debug for MpiAdapter {
@@ -50,7 +51,7 @@ impl fmt::Debug for MpiAdapter {
 impl MpiAdapter {
     /// An adapter for `agency`, sending through `client` (whose timeouts apply to
     /// every call). Nothing is sent until the first call.
-    pub fn new(agency: AgencyId, config: MpiConfig, client: reqwest::Client) -> Self {
+    pub fn new(agency: AgencyId, config: MpiConfig, client: AgencyClient) -> Self {
         Self { agency, config, http: client }
     }
 

@@ -103,7 +103,7 @@ impl From<SecretProblem> for MpiConfigError {
 }
 
 fn check_url(url: &str) -> Result<(), &'static str> {
-    let u = reqwest::Url::parse(url).map_err(|_| "not an absolute URL")?;
+    let u = url::Url::parse(url).map_err(|_| "not an absolute URL")?;
     let host = match u.host_str() {
         Some(h) if !h.is_empty() => h.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
         _ => return Err("must name a host"),

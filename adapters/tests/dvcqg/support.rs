@@ -29,7 +29,7 @@ pub fn config(url: &str) -> DvcqgConfig {
 }
 
 pub fn adapter_with(config: DvcqgConfig, timeout: Duration) -> DvcqgAdapter {
-    DvcqgAdapter::new(AgencyId::parse("dvcqg").unwrap(), config, client(timeout))
+    DvcqgAdapter::new(AgencyId::parse("dvcqg").unwrap(), config, crate::common::agency_client(timeout))
 }
 
 pub fn adapter(url: &str) -> DvcqgAdapter {

@@ -33,7 +33,7 @@ pub fn config(url: &str) -> MoitConfig {
 }
 
 pub fn adapter_with(config: MoitConfig, timeout: Duration) -> MoitAdapter {
-    MoitAdapter::new(AgencyId::parse("moit").unwrap(), config, client(timeout))
+    MoitAdapter::new(AgencyId::parse("moit").unwrap(), config, crate::common::agency_client(timeout))
 }
 
 pub fn adapter(url: &str) -> MoitAdapter {

@@ -62,7 +62,7 @@ pub fn config(url: &str) -> MojConfig {
 
 pub fn adapter_with(config: MojConfig, timeout: Duration) -> MojAdapter {
     assert_eq!(config.validate(), vec![], "test configs are valid");
-    MojAdapter::new(AgencyId::parse("moj").unwrap(), config, client(timeout))
+    MojAdapter::new(AgencyId::parse("moj").unwrap(), config, crate::common::agency_client(timeout))
 }
 
 pub fn adapter(url: &str) -> MojAdapter {

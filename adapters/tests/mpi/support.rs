@@ -24,7 +24,7 @@ pub fn config(url: &str) -> MpiConfig {
 }
 
 pub fn adapter_with(config: MpiConfig, timeout: Duration) -> MpiAdapter {
-    MpiAdapter::new(AgencyId::parse("mpi").unwrap(), config, client(timeout))
+    MpiAdapter::new(AgencyId::parse("mpi").unwrap(), config, crate::common::agency_client(timeout))
 }
 
 pub fn adapter(url: &str) -> MpiAdapter {
