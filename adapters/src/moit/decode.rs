@@ -5,7 +5,10 @@
 //! numbers where text is expected); reasons and errors name fields, never values.
 
 use schemas::{MaHoSo, StatusEvent, TradeLicenceKind, VnDateTime};
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::wire::{code, Created, LicenceState, MoitState, Problem};
@@ -225,30 +228,222 @@ pub struct LicenceView {
     pub dossier: Option<String>,
 }
 
-/// Decodes a `GET /api/v1/giay-phep/{soGiayPhep}` answer into the `licence` look-up's answer.
+/// One value of MOIT's answer as read, without building a tree: text as it came
+/// (borrowed from the body when it has no escapes), a number as its text, or
+/// something else (a list, an object, `true` or `false`), which a text field
+/// refuses. `null` and absent are `None` around it.
+#[derive(Debug, PartialEq, Eq)]
+enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                // As serde_json writes the number, like a `Value` read it.
+                Ok(serde_json::Number::from_f64(v).map_or(Scalar::Other, |n| Scalar::Text(Cow::Owned(n.to_string()))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// The fields of a `GET /api/v1/giay-phep/{soGiayPhep}` answer the look-up reads;
+/// others are skipped unread.
+#[derive(Deserialize)]
+struct LicenceWire<'a> {
+    #[serde(rename = "soGiayPhep", borrow, default)]
+    so_giay_phep: Option<Scalar<'a>>,
+    #[serde(rename = "loaiGiayPhep", borrow, default)]
+    loai_giay_phep: Option<Scalar<'a>>,
+    #[serde(rename = "trangThai", borrow, default)]
+    trang_thai: Option<Scalar<'a>>,
+    #[serde(rename = "tenThuongNhan", borrow, default)]
+    ten_thuong_nhan: Option<Scalar<'a>>,
+    #[serde(rename = "maSoThue", borrow, default)]
+    ma_so_thue: Option<Scalar<'a>>,
+    #[serde(rename = "ngayCap", borrow, default)]
+    ngay_cap: Option<Scalar<'a>>,
+    #[serde(rename = "hieuLucTu", borrow, default)]
+    hieu_luc_tu: Option<Scalar<'a>>,
+    #[serde(rename = "hieuLucDen", borrow, default)]
+    hieu_luc_den: Option<Scalar<'a>>,
+    #[serde(rename = "maHoSo", borrow, default)]
+    ma_ho_so: Option<Scalar<'a>>,
+}
+
+/// [`text`] of a value read as a [`Scalar`]: trimmed, `None` for absent, null or
+/// blank.
+fn scalar_text<'a>(v: &'a Option<Scalar<'_>>, name: &str) -> Result<Option<&'a str>, DecodeError> {
+    match v {
+        None => Ok(None),
+        Some(Scalar::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Scalar::Text(s)) => Ok(Some(s.trim())),
+        Some(Scalar::Other) => Err(DecodeError(format!("{name}: must be a string"))),
+    }
+}
+
+fn scalar_required<'a>(v: &'a Option<Scalar<'_>>, name: &str) -> Result<&'a str, DecodeError> {
+    scalar_text(v, name)?.ok_or_else(|| DecodeError(format!("{name}: missing")))
+}
+
+fn scalar_date(v: &Option<Scalar<'_>>, name: &str) -> Result<Option<VnDateTime>, DecodeError> {
+    scalar_text(v, name)?.map(|s| VnDateTime::parse(s).map_err(|e| DecodeError(format!("{name}: {e}")))).transpose()
+}
+
+/// Decodes a `GET /api/v1/giay-phep/{soGiayPhep}` answer into the `licence` look-up's
+/// answer. The answer is read straight into its fields, not into a tree: this is
+/// the look-up every portal calls most. A field given twice is refused.
 pub fn decode_licence(body: &[u8]) -> Result<LicenceView, DecodeError> {
-    let obj = root(body)?;
-    let agency_kind = required(&obj, "loaiGiayPhep", "")?;
-    let status = LicenceState::from_code(&required(&obj, "trangThai", "")?)
+    let refused = || DecodeError("not a JSON object with one value per field".into());
+    let wire: LicenceWire<'_> = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => refused(),
+        _ => DecodeError("not a JSON document".into()),
+    })?;
+    // A struct also reads from a list, field by field in order; MOIT answers an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(refused());
+    }
+    let agency_kind = scalar_required(&wire.loai_giay_phep, "loaiGiayPhep")?;
+    let status = LicenceState::from_code(scalar_required(&wire.trang_thai, "trangThai")?)
         .ok_or_else(|| DecodeError("trangThai: not a MOIT licence state".into()))?;
     Ok(LicenceView {
-        number: required(&obj, "soGiayPhep", "")?,
-        kind: TradeLicenceKind::from_code(&agency_kind),
-        agency_kind,
-        trader_name: text(&obj, "tenThuongNhan", "")?,
-        tax_code: text(&obj, "maSoThue", "")?,
-        issued_at: date(&obj, "ngayCap", "")?,
-        valid_from: date(&obj, "hieuLucTu", "")?,
-        valid_to: date(&obj, "hieuLucDen", "")?,
+        number: scalar_required(&wire.so_giay_phep, "soGiayPhep")?.to_owned(),
+        kind: TradeLicenceKind::from_code(agency_kind),
+        agency_kind: agency_kind.to_owned(),
+        trader_name: scalar_text(&wire.ten_thuong_nhan, "tenThuongNhan")?.map(str::to_owned),
+        tax_code: scalar_text(&wire.ma_so_thue, "maSoThue")?.map(str::to_owned),
+        issued_at: scalar_date(&wire.ngay_cap, "ngayCap")?,
+        valid_from: scalar_date(&wire.hieu_luc_tu, "hieuLucTu")?,
+        valid_to: scalar_date(&wire.hieu_luc_den, "hieuLucDen")?,
         status: status.label(),
         valid: status == LicenceState::ConHieuLuc,
-        dossier: text(&obj, "maHoSo", "")?,
+        dossier: scalar_text(&wire.ma_ho_so, "maHoSo")?.map(str::to_owned),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// The licence decoded through a `Value` tree with the shared field readers,
+    /// as the decoder did before it read the fields directly: the reference the
+    /// direct reading must agree with.
+    fn licence_by_tree(body: &[u8]) -> Result<LicenceView, DecodeError> {
+        let obj = root(body)?;
+        let agency_kind = required(&obj, "loaiGiayPhep", "")?;
+        let status = LicenceState::from_code(&required(&obj, "trangThai", "")?)
+            .ok_or_else(|| DecodeError("trangThai: not a MOIT licence state".into()))?;
+        Ok(LicenceView {
+            number: required(&obj, "soGiayPhep", "")?,
+            kind: TradeLicenceKind::from_code(&agency_kind),
+            agency_kind,
+            trader_name: text(&obj, "tenThuongNhan", "")?,
+            tax_code: text(&obj, "maSoThue", "")?,
+            issued_at: date(&obj, "ngayCap", "")?,
+            valid_from: date(&obj, "hieuLucTu", "")?,
+            valid_to: date(&obj, "hieuLucDen", "")?,
+            status: status.label(),
+            valid: status == LicenceState::ConHieuLuc,
+            dossier: text(&obj, "maHoSo", "")?,
+        })
+    }
+
+    #[test]
+    fn licences_read_directly_decode_as_through_a_tree() {
+        let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/moit/giay-phep.json")).unwrap();
+        let base: Map<String, Value> = serde_json::from_slice(&golden).unwrap();
+        let with = |name: &str, v: Value| {
+            let mut m = base.clone();
+            m.insert(name.into(), v);
+            serde_json::to_vec(&m).unwrap()
+        };
+        let without = |name: &str| {
+            let mut m = base.clone();
+            m.remove(name);
+            serde_json::to_vec(&m).unwrap()
+        };
+        let mut bodies = vec![golden.clone()];
+        for name in ["soGiayPhep", "loaiGiayPhep", "trangThai", "tenThuongNhan", "maSoThue", "ngayCap", "maHoSo"] {
+            bodies.push(without(name));
+            for v in [
+                json!(null),
+                json!(""),
+                json!("   "),
+                json!(42),
+                json!(-7),
+                json!(1.5),
+                json!(true),
+                json!([1, [2]]),
+                json!({"a": {"b": 1}}),
+                json!(" Hải \"Đăng\"\n "),
+                json!("2025-03-01"),
+                json!("CON_HIEU_LUC"),
+                json!("DA_THU_HOI"),
+                json!("KHUYEN_MAI"),
+            ] {
+                bodies.push(with(name, v));
+            }
+        }
+        for (i, body) in bodies.iter().enumerate() {
+            let (direct, tree) = (decode_licence(body), licence_by_tree(body));
+            assert_eq!(direct, tree, "body {i}: {}", String::from_utf8_lossy(body));
+        }
+        assert!(bodies.iter().filter(|b| decode_licence(b).is_ok()).count() > 20);
+        assert!(bodies.iter().filter(|b| decode_licence(b).is_err()).count() > 20);
+        // The text is borrowed from the body unless it has escapes.
+        let number = "15/2025/GPBLR-SCT";
+        let wire: LicenceWire<'_> = serde_json::from_slice(&golden).unwrap();
+        assert!(matches!(wire.so_giay_phep, Some(Scalar::Text(Cow::Borrowed(n))) if n == number));
+    }
+
+    #[test]
+    fn a_licence_answer_that_is_not_an_object_with_one_value_per_field_is_refused() {
+        for (body, reason) in [
+            (&b"[1, 2]"[..], "not a JSON object with one value per field"),
+            (b"\"CON_HIEU_LUC\"", "not a JSON object with one value per field"),
+            (br#"{"soGiayPhep": "a", "soGiayPhep": "b"}"#, "not a JSON object with one value per field"),
+            (b"{\"soGiayPhep\": ", "not a JSON document"),
+            (b"", "not a JSON document"),
+            (b"<html/>", "not a JSON document"),
+        ] {
+            assert_eq!(decode_licence(body), Err(DecodeError(reason.into())), "{}", String::from_utf8_lossy(body));
+        }
+    }
 
     #[test]
     fn http_statuses_without_a_problem_document() {
