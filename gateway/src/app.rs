@@ -85,17 +85,9 @@ fn client_settings(config: &Config) -> ClientSettings {
 /// A client for an agency with its own trust anchors and client certificate.
 fn agency_client(config: &Config, agency: &str, tls: &OutgoingTls) -> Result<AgencyClient, StartError> {
     use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use rustls_pki_types::PrivateKeyDer;
     let fail = |what: String| StartError::Client(format!("delivery.agencies.{agency}.tls: {what}"));
-    let certificates = |p: &std::path::Path| -> Result<Vec<CertificateDer<'static>>, StartError> {
-        let certs: Vec<_> = CertificateDer::pem_file_iter(p)
-            .and_then(|i| i.collect::<Result<_, _>>())
-            .map_err(|e| fail(format!("{}: {e}", p.display())))?;
-        if certs.is_empty() {
-            return Err(fail(format!("{}: no certificate", p.display())));
-        }
-        Ok(certs)
-    };
+    let certificates = |p: &std::path::Path| crate::tls::certificates(p).map_err(|e| fail(e.0));
     let mut roots = None;
     if !tls.ca.is_empty() {
         let mut all = Vec::new();

@@ -20,13 +20,14 @@ use crate::metrics::Metrics;
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("tls: {0}")]
-pub struct TlsError(String);
+pub struct TlsError(pub(crate) String);
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+/// The PEM certificates of `path`; none at all is an error.
+pub(crate) fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
         .map_err(|e| TlsError(format!("{}: {e}", path.display())))?
         .collect::<Result<_, _>>()
