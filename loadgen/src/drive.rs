@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -134,6 +134,32 @@ pub struct Outcome {
     pub corrected: bool,
     /// CPU seconds the generator itself used during the run.
     pub generator_cpu_s: f64,
+    /// The run second by second (by the time each request was due): when in a
+    /// run its slow answers came.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<Second>,
+}
+
+/// One second of a run: the 2xx answers to the requests due in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Second {
+    /// Answers.
+    pub answered: u64,
+    /// Of them, those that took more than 10 ms.
+    pub over_10ms: u64,
+    /// Of them, those that took more than 50 ms.
+    pub over_50ms: u64,
+    /// The slowest, µs.
+    pub max_us: u64,
+}
+
+impl Second {
+    fn record(&mut self, micros: u64) {
+        self.answered += 1;
+        self.over_10ms += u64::from(micros > 10_000);
+        self.over_50ms += u64::from(micros > 50_000);
+        self.max_us = self.max_us.max(micros);
+    }
 }
 
 impl Outcome {
@@ -143,13 +169,14 @@ impl Outcome {
     }
 }
 
-/// What one worker saw.
+/// What the run saw.
 struct Tally {
     hist: Histogram<u64>,
     statuses: BTreeMap<u16, u64>,
     errors: u64,
     sent: u64,
     last: Option<Instant>,
+    timeline: Vec<Second>,
 }
 
 impl Tally {
@@ -160,19 +187,26 @@ impl Tally {
             errors: 0,
             sent: 0,
             last: None,
+            timeline: Vec::new(),
         }
     }
 
-    fn merge(&mut self, other: Tally) {
-        let _ = self.hist.add(&other.hist);
-        for (k, v) in other.statuses {
-            *self.statuses.entry(k).or_default() += v;
+    /// Records a 2xx answer to a request due `due` after the start.
+    fn record(&mut self, due: Duration, micros: u64) {
+        let _ = self.hist.record(micros);
+        let second = usize::try_from(due.as_secs()).unwrap_or(usize::MAX);
+        if second >= self.timeline.len() {
+            // Bounded by the run's length: requests are due before its end.
+            self.timeline.resize(second.saturating_add(1).min(MAX_TIMELINE), Second::default());
         }
-        self.errors += other.errors;
-        self.sent += other.sent;
-        self.last = self.last.max(other.last);
+        if let Some(s) = self.timeline.get_mut(second) {
+            s.record(micros);
+        }
     }
 }
+
+/// The longest timeline kept, in seconds (a day; runs are far shorter).
+const MAX_TIMELINE: usize = 86_400;
 
 /// The CPU seconds this process has used (user and system); 0 where that
 /// cannot be read.
@@ -203,16 +237,20 @@ async fn run_async(plan: &Plan, source: Source) -> anyhow::Result<Outcome> {
     let start = Instant::now() + Duration::from_millis(20);
     let end = start + plan.duration;
     let hard_end = end + plan.drain;
+    // One tally for all connections: the runtime has one thread, so its lock is
+    // never contended, and a connection's first answer touches no memory of its
+    // own (a histogram per connection was about 150 KB, faulted in during the run).
+    let tally = Arc::new(Mutex::new(Tally::new()));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, conn) in conns.into_iter().enumerate() {
         let (next, source, target) = (next.clone(), source.clone(), plan.targets[i % plan.targets.len()]);
-        let mode = plan.mode;
-        tasks.spawn(async move { worker(conn, target, mode, next, source, start, end, hard_end).await });
+        let (mode, tally) = (plan.mode, tally.clone());
+        tasks.spawn(async move { worker(conn, target, mode, next, source, start, end, hard_end, &tally).await });
     }
-    let mut total = Tally::new();
     while let Some(t) = tasks.join_next().await {
-        total.merge(t?);
+        t?;
     }
+    let total = std::mem::replace(&mut *lock(&tally), Tally::new());
     let generator_cpu_s = process_cpu_seconds() - cpu_before;
     let scheduled = match plan.mode {
         Mode::Open { rate } => (plan.duration.as_secs_f64() * rate).floor() as u64,
@@ -233,6 +271,7 @@ async fn run_async(plan: &Plan, source: Source) -> anyhow::Result<Outcome> {
         latency: Latency::of(&total.hist),
         corrected: matches!(plan.mode, Mode::Open { .. }),
         generator_cpu_s,
+        timeline: total.timeline,
     })
 }
 
@@ -246,8 +285,8 @@ async fn worker(
     start: Instant,
     end: Instant,
     hard_end: Instant,
-) -> Tally {
-    let mut tally = Tally::new();
+    tally: &Mutex<Tally>,
+) {
     tokio::time::sleep_until(start.into()).await;
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -264,32 +303,43 @@ async fn worker(
             Mode::Open { .. } => intended,
             Mode::Closed { .. } => Instant::now(),
         };
-        tally.sent += 1;
+        lock(tally).sent += 1;
         let answer = tokio::time::timeout_at(hard_end.into(), conn.send(&req)).await;
         let done = Instant::now();
-        match answer {
-            Ok(Ok((status, _))) => {
-                *tally.statuses.entry(status.as_u16()).or_default() += 1;
-                if status.is_success() {
-                    let micros = done.saturating_duration_since(sent_at).as_micros();
-                    let _ = tally.hist.record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
+        let reconnect = {
+            let mut tally = lock(tally);
+            match answer {
+                Ok(Ok((status, _))) => {
+                    *tally.statuses.entry(status.as_u16()).or_default() += 1;
+                    if status.is_success() {
+                        let micros = u64::try_from(done.saturating_duration_since(sent_at).as_micros());
+                        tally.record(sent_at.saturating_duration_since(start), micros.unwrap_or(u64::MAX).max(1));
+                    }
+                    tally.last = Some(done);
+                    false
                 }
-                tally.last = Some(done);
-            }
-            Ok(Err(_)) => {
-                tally.errors += 1;
-                match Conn::open(target).await {
-                    Ok(c) => conn = c,
-                    Err(_) => break,
+                Ok(Err(_)) => {
+                    tally.errors += 1;
+                    true
+                }
+                Err(_) => {
+                    tally.errors += 1;
+                    break;
                 }
             }
-            Err(_) => {
-                tally.errors += 1;
-                break;
+        };
+        if reconnect {
+            match Conn::open(target).await {
+                Ok(c) => conn = c,
+                Err(_) => break,
             }
         }
     }
-    tally
+}
+
+/// The run's tally, whatever a panicking worker left it as (its counts stand).
+fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
+    tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -307,6 +357,26 @@ mod tests {
         assert!((989..=991).contains(&l.p99), "{l:?}");
         assert_eq!(l.max, 1000);
         assert!(Latency::of(&Histogram::<u64>::new(3).unwrap()).p99 == 0);
+    }
+
+    #[test]
+    fn the_timeline_counts_slow_answers_by_the_second_they_were_due() {
+        let mut a = Tally::new();
+        a.record(Duration::from_millis(200), 900);
+        a.record(Duration::from_millis(900), 12_000);
+        a.record(Duration::from_millis(2_500), 60_000);
+        a.record(Duration::from_millis(1_100), 51_000);
+        a.record(Duration::from_millis(2_000), 3_000);
+        let t = &a.timeline;
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[0], Second { answered: 2, over_10ms: 1, over_50ms: 0, max_us: 12_000 });
+        assert_eq!(t[1], Second { answered: 1, over_10ms: 1, over_50ms: 1, max_us: 51_000 });
+        assert_eq!(t[2], Second { answered: 2, over_10ms: 1, over_50ms: 1, max_us: 60_000 });
+        assert_eq!(a.hist.len(), 5);
+        let mut far = Tally::new();
+        far.record(Duration::from_secs(10 * 86_400), 1);
+        assert_eq!(far.timeline.len(), MAX_TIMELINE, "a due time past a day is not kept in the timeline");
+        assert_eq!(far.hist.len(), 1, "but it is in the histogram");
     }
 
     #[test]
