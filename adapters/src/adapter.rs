@@ -103,6 +103,15 @@ pub struct LookupRequest<'a> {
     pub correlation_id: &'a str,
 }
 
+/// A look-up's answer: normalised JSON, already serialised, which the gateway
+/// places in its own answer as it is.
+pub type LookupAnswer = Box<serde_json::value::RawValue>;
+
+/// Serialises a look-up's normalised view as its [`LookupAnswer`].
+pub fn lookup_answer(view: &impl serde::Serialize) -> Result<LookupAnswer, LookupError> {
+    serde_json::value::to_raw_value(view).map_err(|_| LookupError::Upstream("cannot serialise the answer".into()))
+}
+
 /// A look-up an adapter offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LookupSpec {
@@ -174,8 +183,8 @@ pub trait Adapter: Send + Sync + 'static {
         &[]
     }
 
-    /// Answers a look-up with a normalised JSON value.
-    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
+    /// Answers a look-up with normalised JSON.
+    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<LookupAnswer, LookupError> {
         let _ = request;
         Err(LookupError::UnknownLookup)
     }

@@ -20,7 +20,7 @@ mod secret;
 pub mod sim;
 
 pub use adapter::{
-    Adapter, AgencyRequest, BodySigner, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec,
-    Outcome, PollError,
+    lookup_answer, Adapter, AgencyRequest, BodySigner, DecodeError, Delivery, EncodeError, LookupAnswer, LookupError,
+    LookupRequest, LookupSpec, Outcome, PollError,
 };
 pub use http::{AgencyClient, ClientError, ClientSettings, ClientTls};

@@ -15,8 +15,8 @@ use super::wire::{code, LOOKUP_PATH, PROGRESS_PATH, SYNC_PATH};
 use super::{DvcqgConfig, DvcqgError};
 use crate::AgencyClient;
 use crate::{
-    Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
-    PollError,
+    lookup_answer, Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupAnswer, LookupError,
+    LookupRequest, LookupSpec, Outcome, PollError,
 };
 
 /// Speaks to DVCQG: logs in lazily, keeps the session, and synchronises dossiers
@@ -157,7 +157,7 @@ impl Adapter for DvcqgAdapter {
         }]
     }
 
-    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
+    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<LookupAnswer, LookupError> {
         if request.name != "dossier" {
             return Err(LookupError::UnknownLookup);
         }
@@ -169,7 +169,7 @@ impl Adapter for DvcqgAdapter {
             .ok_or_else(|| LookupError::BadRequest("code".into()))?;
         match self.lookup_dossier(&code).await {
             Ok(Some((dossier, history))) => {
-                Ok(serde_json::json!({"code": code, "dossier": dossier, "history": history}))
+                lookup_answer(&serde_json::json!({"code": code, "dossier": dossier, "history": history}))
             }
             Ok(None) => Err(LookupError::NotFound),
             Err(DvcqgError::Transport { kind: "timeout", .. }) => Err(LookupError::Timeout),

@@ -17,7 +17,8 @@ use super::{MoitConfig, MoitError};
 use crate::http::Call;
 use crate::AgencyClient;
 use crate::{
-    Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
+    lookup_answer, Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupAnswer, LookupError,
+    LookupRequest, LookupSpec, Outcome,
 };
 
 /// What the API answers to, for `Accept`.
@@ -150,10 +151,6 @@ fn licence_number(v: &str) -> Result<&str, LookupError> {
     }
 }
 
-fn to_json(view: &impl serde::Serialize) -> Result<serde_json::Value, LookupError> {
-    serde_json::to_value(view).map_err(|_| LookupError::Upstream("cannot serialise the answer".into()))
-}
-
 #[async_trait]
 impl Adapter for MoitAdapter {
     fn agency(&self) -> &AgencyId {
@@ -237,7 +234,7 @@ impl Adapter for MoitAdapter {
         LOOKUPS
     }
 
-    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
+    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<LookupAnswer, LookupError> {
         let span = tracing::debug_span!(
             "moit_lookup",
             agency = %self.agency,
@@ -249,7 +246,7 @@ impl Adapter for MoitAdapter {
                 "licence" => {
                     let number = licence_number(param(request.params, "number")?)?;
                     match self.licence(number).await.map_err(|e| e.lookup_error())? {
-                        Some(view) => to_json(&view),
+                        Some(view) => lookup_answer(&view),
                         None => Err(LookupError::NotFound),
                     }
                 }
@@ -257,7 +254,7 @@ impl Adapter for MoitAdapter {
                     let code = MaHoSo::parse(param(request.params, "code")?)
                         .map_err(|_| LookupError::BadRequest("code".into()))?;
                     match self.dossier(&code).await.map_err(|e| e.lookup_error())? {
-                        Some(view) => to_json(&view),
+                        Some(view) => lookup_answer(&view),
                         None => Err(LookupError::NotFound),
                     }
                 }

@@ -19,8 +19,8 @@ use super::wire::{MAX_CODES_PER_POLL, STATUS_OK};
 use super::{MojConfig, MojError};
 use crate::AgencyClient;
 use crate::{
-    Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
-    PollError,
+    lookup_answer, Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupAnswer, LookupError,
+    LookupRequest, LookupSpec, Outcome, PollError,
 };
 
 /// The payload kinds the ministry decides.
@@ -243,7 +243,7 @@ impl Adapter for MojAdapter {
         lookup::LOOKUPS
     }
 
-    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
-        lookup::answer(self, request).await
+    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<LookupAnswer, LookupError> {
+        lookup_answer(&lookup::answer(self, request).await?)
     }
 }

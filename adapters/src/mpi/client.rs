@@ -16,7 +16,8 @@ use super::xml::Element;
 use super::{MpiConfig, MpiError};
 use crate::AgencyClient;
 use crate::{
-    Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupError, LookupRequest, LookupSpec, Outcome,
+    Adapter, AgencyRequest, DecodeError, Delivery, EncodeError, LookupAnswer, LookupError, LookupRequest, LookupSpec,
+    Outcome,
 };
 
 /// The look-ups MPI answers.
@@ -195,21 +196,22 @@ impl Adapter for MpiAdapter {
         LOOKUPS
     }
 
-    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<serde_json::Value, LookupError> {
+    async fn lookup(&self, request: &LookupRequest<'_>) -> Result<LookupAnswer, LookupError> {
         let cid = request.correlation_id;
         match request.name {
             "enterprise" => {
                 let tax = param(request, "tax_code")
                     .and_then(TaxCode::parse)
                     .ok_or_else(|| LookupError::BadRequest("tax_code".into()))?;
-                self.lookup_enterprise(&tax, cid).await.map_err(|e| e.lookup_error())?.ok_or(LookupError::NotFound)
+                let found = self.lookup_enterprise(&tax, cid).await.map_err(|e| e.lookup_error())?;
+                crate::lookup_answer(&found.ok_or(LookupError::NotFound)?)
             }
             "dossier" => {
                 let code = param(request, "code")
                     .and_then(|c| MaHoSo::parse(c).ok())
                     .ok_or_else(|| LookupError::BadRequest("code".into()))?;
                 let state = self.lookup_dossier(&code, cid).await.map_err(|e| e.lookup_error())?;
-                state.map(|s| s.to_json()).ok_or(LookupError::NotFound)
+                crate::lookup_answer(&state.ok_or(LookupError::NotFound)?.to_json())
             }
             _ => Err(LookupError::UnknownLookup),
         }

@@ -13,7 +13,10 @@ use crate::support::*;
 
 async fn lookup(adapter: &impl Adapter, name: &str, params: &[(&str, &str)]) -> Result<Value, LookupError> {
     let params: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    adapter.lookup(&LookupRequest { name, params: &params, correlation_id: "corr-lookup" }).await
+    adapter
+        .lookup(&LookupRequest { name, params: &params, correlation_id: "corr-lookup" })
+        .await
+        .map(|answer| serde_json::from_str(answer.get()).expect("a look-up answers JSON"))
 }
 
 #[tokio::test]

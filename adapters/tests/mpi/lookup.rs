@@ -12,7 +12,10 @@ use crate::support::*;
 
 async fn ask(adapter: &impl Adapter, name: &str, params: &[(&str, &str)]) -> Result<Value, LookupError> {
     let params: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    adapter.lookup(&LookupRequest { name, params: &params, correlation_id: "corr-l" }).await
+    adapter
+        .lookup(&LookupRequest { name, params: &params, correlation_id: "corr-l" })
+        .await
+        .map(|answer| serde_json::from_str(answer.get()).expect("a look-up answers JSON"))
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use adapters::{LookupError, LookupRequest};
 use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use schemas::AgencyId;
-use serde_json::json;
+use serde_json::value::RawValue;
 
 use super::{json, AppState, Handled};
 use crate::auth::Member;
@@ -110,7 +110,16 @@ async fn run(
             tracing::warn!(agency, lookup = name, error = %e, "look-up failed at the agency");
             Err(ApiError::new(StatusCode::BAD_GATEWAY, "agency_error", format!("agency {agency} failed to answer")))
         }
-        Ok(Ok(value)) => Ok(json(StatusCode::OK, &json!({"agency": agency, "lookup": name, "result": value}), cid)),
+        Ok(Ok(answer)) => Ok(json(StatusCode::OK, &Answer { agency, lookup: name, result: &answer }, cid)),
     };
     (Some(agency_id), result)
+}
+
+/// A look-up's answer: the adapter's normalised JSON placed as it is, without
+/// being parsed again.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    agency: &'a str,
+    lookup: &'a str,
+    result: &'a RawValue,
 }
