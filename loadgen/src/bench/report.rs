@@ -47,6 +47,17 @@ fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
+/// The answers of an open loop over 10 ms, in its first second and in all:
+/// whether its tail is a start-up transient or spread over the run.
+fn slow(o: &Outcome) -> String {
+    match o.timeline.first() {
+        Some(first) => {
+            format!("{} / {}", n(first.over_10ms as f64), n(o.timeline.iter().map(|t| t.over_10ms).sum::<u64>() as f64))
+        }
+        None => "–".to_owned(),
+    }
+}
+
 fn refused(o: &Outcome) -> String {
     let bad: Vec<String> =
         o.statuses.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, c)| format!("{c}×{s}")).collect();
@@ -195,7 +206,6 @@ const SOAK_MIN_SPAN_S: f64 = 240.0;
 /// The most growth from the warm-up to the end that counts as none.
 const SOAK_MAX_GROWTH: f64 = 1.10;
 
-/// The target row of the soak, from its (seconds, RSS KiB) samples.
 /// The target row of the look-up's added p99 (µs in, each the p99 of direct
 /// calls, through nginx and through the gateway at the same rate). The added
 /// latency is measured against the direct calls; when their own p99 is above a
@@ -221,6 +231,7 @@ fn added_p99_row(direct: u64, nginx: u64, ours: u64) -> String {
     )
 }
 
+/// The target row of the soak, from its (seconds, RSS KiB) samples.
 fn soak_row(seconds: f64, rate: f64, rss: &[(f64, u64)]) -> Option<String> {
     let first = rss.iter().find(|(t, _)| *t >= SOAK_WARMUP_S).or(rss.first())?;
     let last = rss.last()?;
@@ -287,7 +298,7 @@ fn accept(s: &mut String, r: &Results) {
         s,
         "\nLatency at fixed rates (open loop, coordinated-omission corrected), against the closed loop's own service time:\n"
     );
-    let _ = writeln!(s, "| corpus | offered | achieved | p50 | p99 | p99.9 | max | p99 × closed-loop p50 | refused |\n|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "| corpus | offered | achieved | p50 | p99 | p99.9 | max | over 10 ms: first second / run | p99 × closed-loop p50 | refused |\n|---|---|---|---|---|---|---|---|---|---|");
     for a in &r.accept {
         let mut rows = vec![("50 %", &a.at_50), ("90 %", &a.at_90)];
         if let Some(t) = &a.at_target {
@@ -300,7 +311,7 @@ fn accept(s: &mut String, r: &Results) {
             };
             let _ = writeln!(
                 s,
-                "| `{}` | {label}: {}/s | {}/s | {} | {} | {} | {} | {} | {} |",
+                "| `{}` | {label}: {}/s | {}/s | {} | {} | {} | {} | {} | {} | {} |",
                 a.name,
                 n(offered),
                 n(o.throughput),
@@ -308,6 +319,7 @@ fn accept(s: &mut String, r: &Results) {
                 ms(o.latency.p99),
                 ms(o.latency.p999),
                 ms(o.latency.max),
+                slow(o),
                 ratio(o.latency.p99 as f64, a.closed.latency.p50 as f64),
                 refused(o)
             );
@@ -390,12 +402,12 @@ fn lookup(s: &mut String, r: &Results) {
     );
     let nginx = l.targets.iter().find(|t| t.name == "nginx");
     let direct = l.targets.iter().find(|t| t.name == "direct");
-    let _ = writeln!(s, "| target | requests/s | × nginx | p50 | p99 | added p50 over direct | added p99 over direct |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "| target | requests/s | × nginx | p50 | p99 | added p50 over direct | added p99 over direct | over 10 ms: first second / run |\n|---|---|---|---|---|---|---|---|");
     for t in &l.targets {
         let (dp50, dp99) = direct.map_or((0, 0), |d| (d.open.latency.p50, d.open.latency.p99));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             t.name,
             n(t.closed.throughput),
             nginx.map_or("–".to_owned(), |ng| ratio(t.closed.throughput, ng.closed.throughput)),
@@ -403,6 +415,7 @@ fn lookup(s: &mut String, r: &Results) {
             ms(t.open.latency.p99),
             ms(t.open.latency.p50.saturating_sub(dp50)),
             ms(t.open.latency.p99.saturating_sub(dp99)),
+            slow(&t.open),
         );
     }
     let _ = writeln!(s);
@@ -577,6 +590,19 @@ mod tests {
             let row = added_p99_row(83_000, nginx, ours);
             assert!(row.contains("**not measured**") && !row.contains("**met**"), "{row}");
         }
+    }
+
+    #[test]
+    fn slow_answers_are_counted_in_the_first_second_and_in_all() {
+        let json = r#"{"mode":{"open":{"rate":100.0}},"connections":4,"elapsed_s":2.0,"sent":1600,"ok":1600,
+            "statuses":{"200":1600},"errors":0,"unsent":0,"throughput":100.0,"latency":{"p50":1,"p90":1,"p99":1,
+            "p999":1,"max":1,"mean":1.0},"corrected":true,"generator_cpu_s":0.1,
+            "timeline":[{"answered":1500,"over_10ms":1200,"over_50ms":3,"max_us":60000},
+                        {"answered":100,"over_10ms":5,"over_50ms":0,"max_us":12000}]}"#;
+        let mut o: Outcome = serde_json::from_str(json).expect("an outcome");
+        assert_eq!(slow(&o), "1,200 / 1,205");
+        o.timeline.clear();
+        assert_eq!(slow(&o), "–", "results written before the timeline have none");
     }
 
     #[test]
