@@ -303,11 +303,11 @@ async fn worker(
             Mode::Open { .. } => intended,
             Mode::Closed { .. } => Instant::now(),
         };
-        lock(tally).sent += 1;
         let answer = tokio::time::timeout_at(hard_end.into(), conn.send(&req)).await;
         let done = Instant::now();
         let reconnect = {
             let mut tally = lock(tally);
+            tally.sent += 1;
             match answer {
                 Ok(Ok((status, _))) => {
                     *tally.statuses.entry(status.as_u16()).or_default() += 1;
