@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::store::{AuditHead, AuditRecord, Store};
+use crate::store::{AuditHead, AuditRecord, Store, StoreError};
 
 /// What a record is about.
 pub mod kind {
@@ -695,14 +695,33 @@ pub async fn prune(store: Arc<dyn Store>, config: AuditConfig, mut shutdown: wat
             _ = tick.tick() => {}
             _ = shutdown.changed() => return,
         }
-        let now = chrono::Utc::now();
-        let before = |d: Duration| chrono::Duration::from_std(d).ok().map(|d| now - d);
-        let bodies = before(config.body_retention);
-        let meta = config.metadata_retention.and_then(before);
-        match store.prune_audit(bodies, meta).await {
+        match prune_once(store.as_ref(), &config, chrono::Utc::now(), crate::store::PRUNE_BATCH).await {
             Ok((0, 0)) => {}
             Ok((b, m)) => tracing::info!(bodies = b, metadata = m, "removed message-log contents past their retention"),
             Err(e) => tracing::warn!(error = %e, "cannot prune the message log; will try again"),
+        }
+    }
+}
+
+/// Removes everything past its retention at `now`, `batch` rows of each kind
+/// per call of the store, so that submissions are written between the calls;
+/// returns how many bodies and records' metadata were removed.
+pub async fn prune_once(
+    store: &dyn Store,
+    config: &AuditConfig,
+    now: chrono::DateTime<chrono::Utc>,
+    batch: u64,
+) -> Result<(u64, u64), StoreError> {
+    let before = |d: Duration| chrono::Duration::from_std(d).ok().map(|d| now - d);
+    let bodies = before(config.body_retention);
+    let meta = config.metadata_retention.and_then(before);
+    let batch = batch.max(1);
+    let mut removed = (0, 0);
+    loop {
+        let (b, m) = store.prune_audit(bodies, meta, batch).await?;
+        removed = (removed.0 + b, removed.1 + m);
+        if b < batch && m < batch {
+            return Ok(removed);
         }
     }
 }

@@ -442,6 +442,12 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Rows a retention prune changes in one call of [`Store::prune_audit`]. The
+/// writer is one: a prune of a day's bodies in one statement held every
+/// submission behind it (at 500 dossiers/s, a stall of over 30 s), so it is
+/// done in batches that submissions are grouped between.
+pub const PRUNE_BATCH: u64 = 100;
+
 /// Durable storage of the gateway.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -547,12 +553,15 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` signed heads after position `after`, in order.
     async fn audit_heads(&self, after: i64, limit: usize) -> Result<Vec<AuditHead>, StoreError>;
 
-    /// Removes message bodies accepted before `bodies_before` and records'
-    /// metadata written before `meta_before`; returns how many of each.
+    /// Removes up to `limit` message bodies accepted before `bodies_before` and
+    /// up to `limit` records' metadata written before `meta_before`; returns how
+    /// many of each. A caller with more to remove calls again, so that one
+    /// prune never holds the writer for long (see [`PRUNE_BATCH`]).
     async fn prune_audit(
         &self,
         bodies_before: Option<DateTime<Utc>>,
         meta_before: Option<DateTime<Utc>>,
+        limit: u64,
     ) -> Result<(u64, u64), StoreError>;
 
     /// Wakes `hub`'s long-polls when another process sharing the store adds to a

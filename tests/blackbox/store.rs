@@ -40,8 +40,8 @@ async fn migrations_run_once_under_concurrent_starts_and_a_newer_schema_is_refus
     }
     let db = Database::of(dir.path());
     let (table, versions) = match &db {
-        Database::Sqlite(_) => ("schema_migrations", 10),
-        Database::Postgres(_) => ("lienthong_migrations", 1),
+        Database::Sqlite(_) => ("schema_migrations", 11),
+        Database::Postgres(_) => ("lienthong_migrations", 2),
     };
     assert_eq!(count_rows(&db, table), versions, "each migration recorded once");
     if matches!(db, Database::Postgres(_)) {

@@ -28,7 +28,7 @@ pub(super) enum Op {
     AddHead(AuditHead, Reply<()>),
     NotifyAgency { agency: String, notice: serde_json::Value, reply: Reply<Vec<String>> },
     AckFeed { member: String, seq: i64, reply: Reply<()> },
-    PruneAudit { bodies_before_ms: Option<i64>, meta_before_ns: Option<i64>, reply: Reply<(u64, u64)> },
+    PruneAudit { bodies_before_ms: Option<i64>, meta_before_ns: Option<i64>, limit: u64, reply: Reply<(u64, u64)> },
 }
 
 impl Op {
@@ -62,6 +62,7 @@ pub(super) trait Changes {
         &mut self,
         bodies_before_ms: Option<i64>,
         meta_before_ns: Option<i64>,
+        limit: u64,
     ) -> Result<(u64, u64), StoreError>;
 }
 
@@ -109,8 +110,8 @@ pub(super) fn apply(c: &mut impl Changes, op: &Op) -> Done {
         Op::AddHead(head, _) => Done::AddHead(c.add_head(head)),
         Op::NotifyAgency { agency, notice, .. } => Done::NotifyAgency(c.notify_agency(agency, notice)),
         Op::AckFeed { member, seq, .. } => Done::AckFeed(c.ack_feed(member, *seq)),
-        Op::PruneAudit { bodies_before_ms, meta_before_ns, .. } => {
-            Done::PruneAudit(c.prune_audit(*bodies_before_ms, *meta_before_ns))
+        Op::PruneAudit { bodies_before_ms, meta_before_ns, limit, .. } => {
+            Done::PruneAudit(c.prune_audit(*bodies_before_ms, *meta_before_ns, *limit))
         }
     }
 }

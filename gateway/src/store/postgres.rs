@@ -512,10 +512,11 @@ impl Store for PostgresStore {
         &self,
         bodies_before: Option<DateTime<Utc>>,
         meta_before: Option<DateTime<Utc>>,
+        limit: u64,
     ) -> Result<(u64, u64), StoreError> {
         let bodies_before_ms = bodies_before.map(|t| t.timestamp_millis());
         let meta_before_ns = meta_before.map(|t| to_ns(&t));
-        self.call(|reply| Op::PruneAudit { bodies_before_ms, meta_before_ns, reply }).await
+        self.call(|reply| Op::PruneAudit { bodies_before_ms, meta_before_ns, limit, reply }).await
     }
 
     fn listen_feeds(&self, hub: Arc<FeedHub>) {

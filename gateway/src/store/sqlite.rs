@@ -334,8 +334,9 @@ impl batch::Changes for Changes<'_> {
         &mut self,
         bodies_before_ms: Option<i64>,
         meta_before_ns: Option<i64>,
+        limit: u64,
     ) -> Result<(u64, u64), StoreError> {
-        self.run(|c| audit::prune(c, bodies_before_ms, meta_before_ns))
+        self.run(|c| audit::prune(c, bodies_before_ms, meta_before_ns, limit))
     }
 }
 
@@ -727,10 +728,11 @@ impl Store for SqliteStore {
         &self,
         bodies_before: Option<DateTime<Utc>>,
         meta_before: Option<DateTime<Utc>>,
+        limit: u64,
     ) -> Result<(u64, u64), StoreError> {
         let bodies_before_ms = bodies_before.map(|t| t.timestamp_millis());
         let meta_before_ns = meta_before.map(|t| to_ns(&t));
-        self.call(|reply| Op::PruneAudit { bodies_before_ms, meta_before_ns, reply }).await
+        self.call(|reply| Op::PruneAudit { bodies_before_ms, meta_before_ns, limit, reply }).await
     }
 }
 

@@ -106,17 +106,25 @@ impl batch::Changes for Changes<'_, '_> {
         &mut self,
         bodies_before_ms: Option<i64>,
         meta_before_ns: Option<i64>,
+        limit: u64,
     ) -> Result<(u64, u64), StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(|c| {
             let bodies = match bodies_before_ms {
                 Some(ms) => c.exec(
-                    "UPDATE dossiers SET body = '\\x'::bytea WHERE accepted_at_ms < $1 AND length(body) > 0",
-                    &[&ms],
+                    "UPDATE dossiers SET body = '\\x'::bytea WHERE code IN \
+                     (SELECT code FROM dossiers WHERE accepted_at_ms < $1 AND length(body) > 0 \
+                      ORDER BY accepted_at_ms LIMIT $2)",
+                    &[&ms, &limit],
                 )?,
                 None => 0,
             };
             let meta = match meta_before_ns {
-                Some(ns) => c.exec("UPDATE audit_log SET meta = NULL WHERE at_ns < $1 AND meta IS NOT NULL", &[&ns])?,
+                Some(ns) => c.exec(
+                    "UPDATE audit_log SET meta = NULL WHERE seq IN \
+                     (SELECT seq FROM audit_log WHERE at_ns < $1 AND meta IS NOT NULL ORDER BY seq LIMIT $2)",
+                    &[&ns, &limit],
+                )?,
                 None => 0,
             };
             Ok((bodies, meta))

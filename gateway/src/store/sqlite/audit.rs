@@ -186,25 +186,36 @@ pub(super) fn records(c: &Connection, after: i64, limit: usize, content: bool) -
     .collect()
 }
 
-/// Removes bodies and metadata past their retention.
+/// The oldest bodies still kept, through the index `dossiers_bodies_by_age`
+/// (a scan of `dossiers` would walk every row's body to its `accepted_at_ms`).
+pub(super) const BODIES_PAST: &str = "SELECT rowid FROM dossiers WHERE accepted_at_ms < ?1 AND length(body) > 0 \
+                                      ORDER BY accepted_at_ms LIMIT CAST(?2 AS INTEGER)";
+
+/// Removes up to `limit` bodies and up to `limit` records' metadata past their
+/// retention, oldest first.
 pub(super) fn prune(
     c: &Connection,
     bodies_before_ms: Option<i64>,
     meta_before_ns: Option<i64>,
+    limit: u64,
 ) -> Result<(u64, u64), StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let bodies = match bodies_before_ms {
         Some(ms) => c
-            .prepare_cached("UPDATE dossiers SET body = x'' WHERE accepted_at_ms < ?1 AND length(body) > 0")
+            .prepare_cached(&format!("UPDATE dossiers SET body = x'' WHERE rowid IN ({BODIES_PAST})"))
             .map_err(db)?
-            .execute([ms])
+            .execute(params![ms, limit])
             .map_err(db)?,
         None => 0,
     };
     let meta = match meta_before_ns {
         Some(ns) => c
-            .prepare_cached("UPDATE audit_log SET meta = NULL WHERE at_ns < ?1 AND meta IS NOT NULL")
+            .prepare_cached(
+                "UPDATE audit_log SET meta = NULL WHERE seq IN \
+                 (SELECT seq FROM audit_log WHERE at_ns < ?1 AND meta IS NOT NULL ORDER BY seq LIMIT CAST(?2 AS INTEGER))",
+            )
             .map_err(db)?
-            .execute([ns])
+            .execute(params![ns, limit])
             .map_err(db)?,
         None => 0,
     };

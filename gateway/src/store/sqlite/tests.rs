@@ -295,6 +295,20 @@ fn statistics_read_their_covering_index_not_the_dossiers() {
     }
 }
 
+#[test]
+fn the_retention_prune_reads_only_kept_bodies_through_their_index() {
+    let (_dir, c) = migrated_connection();
+    // A scan of `dossiers` walks every row's body to reach `accepted_at_ms`, in
+    // the writer, once per prune interval.
+    let p = plan(&c, audit::BODIES_PAST, params![0i64, 500i64]);
+    assert!(p.iter().any(|l| l.contains("USING INDEX dossiers_bodies_by_age (accepted_at_ms<?)")), "{p:?}");
+    assert!(!p.iter().any(|l| l.starts_with("SCAN")), "{p:?}");
+    // Emptied bodies leave the index.
+    let indexed: String =
+        c.query_row("SELECT sql FROM sqlite_master WHERE name = 'dossiers_bodies_by_age'", [], |r| r.get(0)).unwrap();
+    assert!(indexed.ends_with("WHERE length(body) > 0"), "{indexed}");
+}
+
 /// Virtual-machine steps SQLite has run for `sql` on `c` so far.
 fn vm_steps(c: &Connection, sql: &str) -> i32 {
     c.prepare_cached(sql).unwrap().get_status(rusqlite::StatementStatus::VmStep)
