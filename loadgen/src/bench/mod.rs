@@ -92,6 +92,10 @@ pub struct BenchArgs {
     /// The exact command that produced the report, quoted in it.
     #[arg(long, default_value = "./bench")]
     pub command: String,
+    /// Keep each gateway's embedded store after its scenario (they are removed
+    /// by default: a ten-minute soak writes several gigabytes).
+    #[arg(long)]
+    pub keep_stores: bool,
 }
 
 fn humantime_parse(s: &str) -> Result<Duration, String> {
@@ -128,6 +132,8 @@ pub struct Env {
     pub corpus_other: usize,
     /// `server.worker_threads` of the gateways (`None`: one per core).
     pub gateway_workers: Option<usize>,
+    /// Keep the embedded stores of stopped gateways.
+    pub keep_stores: bool,
     gateways: u32,
 }
 
@@ -157,7 +163,11 @@ impl Env {
         }
         let workers = if opts.per_core_workers { None } else { self.gateway_workers };
         let config = setup::write_config(&dir, &self.pki, self.sim_port, opts, workers)?;
-        Gateway::start(&self.lienthong, &config, &dir.join("gateway.log"))
+        let mut gw = Gateway::start(&self.lienthong, &config, &dir.join("gateway.log"))?;
+        if !self.keep_stores && opts.postgres.is_none() {
+            gw.data = Some(dir.join("data"));
+        }
+        Ok(gw)
     }
 
     /// Stops the simulators (an outage of every agency).
@@ -365,6 +375,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         corpus: args.corpus,
         corpus_other: args.corpus_other,
         gateway_workers: (args.gateway_workers > 0).then_some(args.gateway_workers),
+        keep_stores: args.keep_stores,
         gateways: 0,
     };
     env.start_simulators()?;
@@ -380,7 +391,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     for i in 0..5 {
         let gw = env.gateway(&format!("startup-{i}"), &GatewayOptions::default())?;
         footprint.startup_ms.push(gw.ready_after.as_secs_f64() * 1000.0);
-        gw.proc.stop();
+        gw.stop();
     }
     let wanted = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
     let corpora = if wanted("accept") || wanted("postgres") {
@@ -429,7 +440,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
     // The accept gateway stops here: it could otherwise still be delivering the
     // feed's status events to DVCQG while the look-ups are measured.
-    gw.proc.stop();
+    gw.stop();
     // Fresh simulators for each later scenario, so that each starts from an
     // empty agency, the same for every peer it compares. (They keep only their
     // most recent deliveries' contents, so memory is no longer the reason.)
@@ -451,7 +462,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 env.start_simulators()?;
                 let gw = env.gateway("soak", &GatewayOptions { status_sync: true, ..Default::default() })?;
                 let r = scenarios::soak(&env, &gw, args.soak_rate, args.soak.as_secs())?;
-                gw.proc.stop();
+                gw.stop();
                 Ok(r)
             })()
             .map_err(|e| note("soak", e))

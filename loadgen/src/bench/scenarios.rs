@@ -261,9 +261,9 @@ pub fn lookup(env: &mut Env, moit: SocketAddr) -> anyhow::Result<LookupResult> {
     }
     nginx.stop();
     haproxy.stop();
-    gw.proc.stop();
+    gw.stop();
     if let Some(g) = per_core {
-        g.proc.stop();
+        g.stop();
     }
     Ok(result)
 }
@@ -438,7 +438,7 @@ pub fn backlog(env: &mut Env, name: &str, count: u64, rate_limit: Option<u32>) -
     let within = Duration::from_secs_f64(count as f64 / f64::from(rate_limit.unwrap_or(200)) * 2.0 + 120.0);
     let drain = wait_delivered(&[gw.addr], count, back, within)?;
     let peak_rss_kib = sampler.finish();
-    gw.proc.stop();
+    gw.stop();
     let drain_s = drain.as_secs_f64();
     env.say(&format!("  backlog {name}: drained in {drain_s:.1} s ({:.0}/s)", count as f64 / drain_s));
     Ok(DrainResult { rate_limit, queued: count, accept, drain_s, per_s: count as f64 / drain_s, peak_rss_kib })
@@ -521,7 +521,7 @@ pub fn postgres(env: &mut Env, admin_url: &str, reqs: &[Req], per_dossier: u64) 
         env.say(&format!("  postgres {replicas} replica(s): {:.0}/s", out.throughput));
         wait_delivered(&addrs, out.ok * per_dossier, Instant::now(), env.drain_timeout)?;
         for g in gws {
-            g.proc.stop();
+            g.stop();
         }
         psql(admin_url, &format!("DROP DATABASE IF EXISTS {db}"))?;
         Ok(out)
