@@ -307,6 +307,25 @@ pub fn version_of(program: &str, args: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    /// A stand-in process for a gateway, with a store directory holding a file.
+    fn stand_in(dir: &Path, data: Option<PathBuf>) -> Gateway {
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::write(dir.join("data/lienthong.db"), b"x").unwrap();
+        let proc = spawn("stand-in", Command::new("sleep").arg("30"), &dir.join("log")).unwrap();
+        Gateway { proc, addr: SocketAddr::from(([127, 0, 0, 1], 9)), ready_after: Duration::ZERO, data }
+    }
+
+    #[test]
+    fn a_stopped_gateway_leaves_its_store_only_when_asked_to() {
+        let removed = tempfile::tempdir().unwrap();
+        stand_in(removed.path(), Some(removed.path().join("data"))).stop();
+        assert!(!removed.path().join("data").exists(), "the store is removed");
+        assert!(removed.path().join("log").exists(), "the log stays");
+        let kept = tempfile::tempdir().unwrap();
+        stand_in(kept.path(), None).stop();
+        assert!(kept.path().join("data/lienthong.db").exists(), "without a store to remove, nothing is removed");
+    }
+
     #[test]
     fn free_ports_are_consecutive_and_bindable() {
         let first = free_ports(4).unwrap();
