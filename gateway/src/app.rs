@@ -390,7 +390,7 @@ async fn prune_feeds(store: Arc<dyn Store>, config: StatusConfig, mut shutdown: 
             _ = shutdown.changed() => return,
         }
         let Ok(retention) = chrono::Duration::from_std(config.feed_retention) else { return };
-        match store.prune_feeds(chrono::Utc::now() - retention).await {
+        match crate::feed::prune_once(store.as_ref(), chrono::Utc::now() - retention, crate::store::PRUNE_BATCH).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "removed feed entries past their retention"),
             Err(e) => tracing::warn!(error = %e, "cannot prune the feeds; will try again"),

@@ -120,6 +120,25 @@ impl FeedHub {
     }
 }
 
+/// Removes every feed entry stored before `before`, `batch` entries per call of
+/// the store, so that submissions are written between the calls; returns how
+/// many were removed.
+pub async fn prune_once(
+    store: &dyn crate::store::Store,
+    before: chrono::DateTime<chrono::Utc>,
+    batch: u64,
+) -> Result<u64, crate::store::StoreError> {
+    let batch = batch.max(1);
+    let mut removed = 0;
+    loop {
+        let n = store.prune_feeds(before, batch).await?;
+        removed += n;
+        if n < batch {
+            return Ok(removed);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

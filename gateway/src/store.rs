@@ -442,7 +442,8 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Rows a retention prune changes in one call of [`Store::prune_audit`]. The
+/// Rows a retention prune changes in one call of [`Store::prune_audit`] or
+/// [`Store::prune_feeds`]. The
 /// writer is one, and every submission waits for what it is doing: emptying
 /// 500 bodies took it 212 ms on a cold cache, and an hour's bodies at 500/s
 /// are 1.8 million. So a prune is done in batches that submissions are
@@ -506,9 +507,12 @@ pub trait Store: Send + Sync + 'static {
     /// first; from the oldest entry kept when `after` is `None`.
     async fn feed(&self, member: &str, after: Option<u64>, limit: usize) -> Result<FeedPage, StoreError>;
 
-    /// Removes feed entries stored before `before` (each member's oldest first, so
-    /// a feed never has a hole); returns how many were removed.
-    async fn prune_feeds(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Removes feed entries stored before `before`, about `limit` of the oldest
+    /// per call (each member's oldest first, so a feed never has a hole);
+    /// returns how many were removed. A caller removes the rest by calling
+    /// again until fewer than `limit` are removed, so that the writer is never
+    /// held for long (see [`PRUNE_BATCH`]).
+    async fn prune_feeds(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
 
     /// Figures per agency and procedure over a window, optionally for one agency.
     async fn stats(&self, window: StatsWindow, agency: Option<&AgencyId>) -> Result<Vec<StatsRow>, StoreError>;

@@ -23,7 +23,7 @@ pub(super) enum Op {
     Claim { now: DateTime<Utc>, limit: usize, lease: Duration, agency: Option<String>, reply: Reply<Vec<DeliveryJob>> },
     Record { id: i64, result: AttemptResult, reply: Reply<Option<String>> },
     Status(Box<NewStatus>, Reply<StatusOutcome>),
-    Prune { before_ms: i64, reply: Reply<u64> },
+    Prune { before_ms: i64, limit: u64, reply: Reply<u64> },
     Replay { id: i64, reply: Reply<Option<DeadLetter>> },
     AddHead(AuditHead, Reply<()>),
     NotifyAgency { agency: String, notice: serde_json::Value, reply: Reply<Vec<String>> },
@@ -53,7 +53,7 @@ pub(super) trait Changes {
     ) -> Result<Vec<DeliveryJob>, StoreError>;
     fn record(&mut self, id: i64, result: &AttemptResult) -> Result<Option<String>, StoreError>;
     fn status(&mut self, s: &NewStatus) -> Result<StatusOutcome, StoreError>;
-    fn prune_feeds(&mut self, before_ms: i64) -> Result<u64, StoreError>;
+    fn prune_feeds(&mut self, before_ms: i64, limit: u64) -> Result<u64, StoreError>;
     fn replay(&mut self, id: i64) -> Result<Option<DeadLetter>, StoreError>;
     fn add_head(&mut self, head: &AuditHead) -> Result<(), StoreError>;
     fn notify_agency(&mut self, agency: &str, notice: &serde_json::Value) -> Result<Vec<String>, StoreError>;
@@ -105,7 +105,7 @@ pub(super) fn apply(c: &mut impl Changes, op: &Op) -> Done {
         Op::Claim { now, limit, lease, agency, .. } => Done::Claim(c.claim(*now, *limit, *lease, agency.as_deref())),
         Op::Record { id, result, .. } => Done::Record(c.record(*id, result)),
         Op::Status(s, _) => Done::Status(c.status(s)),
-        Op::Prune { before_ms, .. } => Done::Prune(c.prune_feeds(*before_ms)),
+        Op::Prune { before_ms, limit, .. } => Done::Prune(c.prune_feeds(*before_ms, *limit)),
         Op::Replay { id, .. } => Done::Replay(c.replay(*id)),
         Op::AddHead(head, _) => Done::AddHead(c.add_head(head)),
         Op::NotifyAgency { agency, notice, .. } => Done::NotifyAgency(c.notify_agency(agency, notice)),

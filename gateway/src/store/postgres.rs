@@ -449,9 +449,9 @@ impl Store for PostgresStore {
         self.read(move |c| read::feed(c, &member, after, limit)).await
     }
 
-    async fn prune_feeds(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn prune_feeds(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
         let before_ms = before.timestamp_millis();
-        self.call(|reply| Op::Prune { before_ms, reply }).await
+        self.call(|reply| Op::Prune { before_ms, limit, reply }).await
     }
 
     async fn stats(&self, window: StatsWindow, agency: Option<&AgencyId>) -> Result<Vec<StatsRow>, StoreError> {

@@ -306,8 +306,8 @@ impl batch::Changes for Changes<'_> {
     fn status(&mut self, s: &NewStatus) -> Result<StatusOutcome, StoreError> {
         self.run(|c| status::record(c, s))
     }
-    fn prune_feeds(&mut self, before_ms: i64) -> Result<u64, StoreError> {
-        self.run(|c| status::prune(c, before_ms))
+    fn prune_feeds(&mut self, before_ms: i64, limit: u64) -> Result<u64, StoreError> {
+        self.run(|c| status::prune(c, before_ms, limit))
     }
     fn replay(&mut self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
         self.run(|c| dead::replay(c, id))
@@ -648,9 +648,9 @@ impl Store for SqliteStore {
         self.read(move |c| status::feed(c, &member, after, limit)).await
     }
 
-    async fn prune_feeds(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn prune_feeds(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
         let before_ms = before.timestamp_millis();
-        self.call(|reply| Op::Prune { before_ms, reply }).await
+        self.call(|reply| Op::Prune { before_ms, limit, reply }).await
     }
 
     async fn stats(&self, window: StatsWindow, agency: Option<&AgencyId>) -> Result<Vec<StatsRow>, StoreError> {

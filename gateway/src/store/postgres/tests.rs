@@ -63,3 +63,50 @@ fn a_batch_without_a_failure_commits_every_change() {
     assert_eq!(count(&mut conn, "SELECT COUNT(*) FROM dossiers"), 20);
     assert_eq!(count(&mut conn, "SELECT MAX(seq) FROM audit_log"), 40);
 }
+
+#[test]
+fn a_feed_prune_removes_about_its_limit_oldest_first_and_leaves_each_feed_a_tail() {
+    let mut conn = fresh();
+    conn.client()
+        .unwrap()
+        .0
+        .batch_execute(
+            "INSERT INTO notices (id, body, recorded_at_ms) VALUES (1, '{}', 0);
+             INSERT INTO feed_heads (member, last_seq) VALUES ('portal-a', 3), ('moj-bo', 2);
+             INSERT INTO feed_entries (member, seq, notice_id, recorded_at_ms) VALUES
+                 ('portal-a', 1, 1, 10), ('moj-bo', 1, 1, 20), ('portal-a', 2, 1, 30),
+                 ('moj-bo', 2, 1, 40), ('portal-a', 3, 1, 50);",
+        )
+        .unwrap();
+    let mut prune = |limit| {
+        let (reply, mut rx) = tokio::sync::oneshot::channel();
+        run_batch(&mut conn, vec![Op::Prune { before_ms: 45, limit, reply }]);
+        rx.try_recv().expect("answered").unwrap()
+    };
+    // The two oldest entries: one of each member.
+    assert_eq!(prune(2), 2);
+    // Then the next oldest, then the last one due; the entry of 50 ms stays.
+    assert_eq!(prune(1), 1);
+    assert_eq!(prune(5), 1);
+    assert_eq!(prune(5), 0);
+    let left: Vec<(String, i64)> = conn
+        .client()
+        .unwrap()
+        .0
+        .query("SELECT member, seq FROM feed_entries ORDER BY member, seq", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(left, [("portal-a".to_owned(), 3)]);
+    let floors: Vec<(String, i64)> = conn
+        .client()
+        .unwrap()
+        .0
+        .query("SELECT member, floor_seq FROM feed_heads ORDER BY member", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(floors, [("moj-bo".to_owned(), 2), ("portal-a".to_owned(), 2)]);
+}

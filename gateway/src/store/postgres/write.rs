@@ -79,8 +79,8 @@ impl batch::Changes for Changes<'_, '_> {
     fn status(&mut self, s: &NewStatus) -> Result<StatusOutcome, StoreError> {
         self.run(|c| record_status(c, s))
     }
-    fn prune_feeds(&mut self, before_ms: i64) -> Result<u64, StoreError> {
-        self.run(|c| prune_feeds(c, before_ms))
+    fn prune_feeds(&mut self, before_ms: i64, limit: u64) -> Result<u64, StoreError> {
+        self.run(|c| prune_feeds(c, before_ms, limit))
     }
     fn replay(&mut self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
         self.run(|c| replay(c, id))
@@ -463,11 +463,16 @@ fn record_status(c: &mut Tx<'_, '_>, s: &NewStatus) -> Result<StatusOutcome, Sto
     }))
 }
 
-/// Removes entries stored before `before_ms`: for each member, everything up to
-/// its newest such entry, so what is left is always a contiguous tail.
-fn prune_feeds(c: &mut Tx<'_, '_>, before_ms: i64) -> Result<u64, StoreError> {
-    let floors =
-        c.all("SELECT member, MAX(seq) FROM feed_entries WHERE recorded_at_ms < $1 GROUP BY member", &[&before_ms])?;
+/// Removes entries stored before `before_ms`, about `limit` of the oldest: for
+/// each member among those, everything up to its newest one, so what is left
+/// is always a contiguous tail. See the SQLite store's `status::prune`.
+fn prune_feeds(c: &mut Tx<'_, '_>, before_ms: i64, limit: u64) -> Result<u64, StoreError> {
+    let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+    let floors = c.all(
+        "SELECT member, MAX(seq) FROM (SELECT member, seq FROM feed_entries WHERE recorded_at_ms < $1
+                                       ORDER BY recorded_at_ms LIMIT $2) AS due GROUP BY member",
+        &[&before_ms, &limit],
+    )?;
     let mut removed = 0u64;
     for r in floors {
         let (member, floor): (String, i64) = (get(&r, 0)?, get(&r, 1)?);

@@ -217,13 +217,22 @@ pub(super) fn feed(c: &Connection, member: &str, after: Option<u64>, limit: usiz
     Ok(FeedPage::Entries(entries))
 }
 
-/// Removes entries stored before `before_ms`: for each member, everything up to
-/// its newest such entry, so what is left is always a contiguous tail.
-pub(super) fn prune(c: &Connection, before_ms: i64) -> Result<u64, StoreError> {
+/// The feed entries a prune call removes: the `?2` oldest stored before `?1`,
+/// found through `feed_entries_by_age`, as each member's newest among them.
+pub(super) const FEED_DUE: &str = "SELECT member, MAX(seq) FROM (SELECT member, seq FROM feed_entries
+                                   WHERE recorded_at_ms < ?1 ORDER BY recorded_at_ms LIMIT ?2)
+                                   GROUP BY member";
+
+/// Removes entries stored before `before_ms`, about `limit` of the oldest: for
+/// each member among those, everything up to its newest one, so what is left
+/// is always a contiguous tail. Entries are appended with the time, so that is
+/// `limit` entries unless some share a millisecond, or a clock stepped back.
+pub(super) fn prune(c: &Connection, before_ms: i64, limit: u64) -> Result<u64, StoreError> {
+    let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
     let floors: Vec<(String, i64)> = c
-        .prepare_cached("SELECT member, MAX(seq) FROM feed_entries WHERE recorded_at_ms < ?1 GROUP BY member")
+        .prepare_cached(FEED_DUE)
         .map_err(db)?
-        .query_map([before_ms], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map(params![before_ms, limit], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(db)?
         .collect::<Result<_, _>>()
         .map_err(db)?;

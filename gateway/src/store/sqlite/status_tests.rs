@@ -143,16 +143,53 @@ async fn pruning_keeps_a_contiguous_tail_and_old_cursors_expire() {
     let cut = Utc::now() + chrono::Duration::milliseconds(5);
     tokio::time::sleep(Duration::from_millis(10)).await;
     accepted(&s, ev(CODE, 5, "20261122110000")).await;
-    assert_eq!(s.prune_feeds(cut).await.unwrap(), 4, "two entries of each of two members");
+    assert_eq!(s.prune_feeds(cut, 100).await.unwrap(), 4, "two entries of each of two members");
     assert_eq!(s.feed("portal-a", Some(0), 10).await.unwrap(), FeedPage::Expired { floor: 2 });
     let FeedPage::Entries(from_start) = s.feed("portal-a", None, 10).await.unwrap() else { panic!() };
     assert_eq!(from_start.iter().map(|e| e.seq).collect::<Vec<_>>(), [3], "the start is the oldest entry kept");
     assert_eq!(s.feed("portal-a", Some(1), 10).await.unwrap(), FeedPage::Expired { floor: 2 });
     let rest = entries(&s, "portal-a", 2, 10).await;
     assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
-    assert_eq!(s.prune_feeds(cut).await.unwrap(), 0, "pruning again removes nothing");
+    assert_eq!(s.prune_feeds(cut, 100).await.unwrap(), 0, "pruning again removes nothing");
     let d = s.dossier(&MaHoSo::parse(CODE).unwrap()).await.unwrap().unwrap();
     assert_eq!(d.history.len(), 3, "the history keeps every event");
+}
+
+#[tokio::test]
+async fn a_feed_prune_removes_about_its_limit_oldest_first_and_the_task_removes_the_rest() {
+    let (_d, s) = store();
+    s.submit(new_dossier(CODE, "portal-a", 1)).await.unwrap();
+    // Each event adds one entry to each of two feeds, in its own millisecond.
+    for (status, at) in [(2, "20261122090000"), (4, "20261122100000"), (5, "20261122110000")] {
+        accepted(&s, ev(CODE, status, at)).await;
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let cut = Utc::now();
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    accepted(&s, ev(CODE, 6, "20261122120000")).await;
+    assert_eq!(s.prune_feeds(cut, 1).await.unwrap(), 1, "one call removes its limit");
+    assert_eq!(s.prune_feeds(cut, 2).await.unwrap(), 2, "the oldest first");
+    let floor = |m: &'static str| {
+        let s = &s;
+        async move {
+            match s.feed(m, Some(0), 10).await.unwrap() {
+                FeedPage::Expired { floor } => floor,
+                other => panic!("{m}: {other:?}"),
+            }
+        }
+    };
+    // Both feeds' first entries, then one of the second event's two, which
+    // share a millisecond: each feed keeps a contiguous tail.
+    let mut floors = [floor("portal-a").await, floor("moj-bo").await];
+    floors.sort_unstable();
+    assert_eq!(floors, [1, 2]);
+    // The prune task calls again until a call removes fewer than its batch.
+    assert_eq!(crate::feed::prune_once(&s, cut, 1).await.unwrap(), 3);
+    assert_eq!(crate::feed::prune_once(&s, cut, 1).await.unwrap(), 0);
+    for m in ["portal-a", "moj-bo"] {
+        assert_eq!(floor(m).await, 3, "{m}");
+        assert_eq!(entries(&s, m, 3, 10).await.iter().map(|e| e.seq).collect::<Vec<_>>(), [4], "{m}");
+    }
 }
 
 /// One dossier per case, each with its own procedure code, so that each row of

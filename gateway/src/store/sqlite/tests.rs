@@ -309,6 +309,18 @@ fn the_retention_prune_reads_only_kept_bodies_through_their_index() {
     assert!(indexed.ends_with("WHERE length(body) > 0"), "{indexed}");
 }
 
+#[test]
+fn the_feed_prune_reads_its_oldest_entries_through_their_index() {
+    let (_dir, c) = migrated_connection();
+    // Without the index, each batch would read every member's whole feed.
+    let p = plan(&c, status::FEED_DUE, params![0i64, 100i64]);
+    assert!(
+        p.iter().any(|l| l.contains("SEARCH feed_entries USING COVERING INDEX feed_entries_by_age (recorded_at_ms<?)")),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|l| l.starts_with("SCAN feed_entries")), "{p:?}");
+}
+
 /// Virtual-machine steps SQLite has run for `sql` on `c` so far.
 fn vm_steps(c: &Connection, sql: &str) -> i32 {
     c.prepare_cached(sql).unwrap().get_status(rusqlite::StatementStatus::VmStep)
