@@ -198,14 +198,30 @@ impl Dossier {
     /// SHA-256 of the canonical JSON form: equal for the same content whatever the
     /// dialect or formatting it arrived in.
     pub fn content_hash(&self) -> [u8; 32] {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        Sha256::digest(bytes).into()
+        self.canonical().map_or_else(|_| Sha256::digest(b"").into(), |(_, hash)| hash)
+    }
+
+    /// The canonical JSON form and its SHA-256 ([`Dossier::content_hash`]),
+    /// serialised once for both.
+    pub fn canonical(&self) -> Result<(String, [u8; 32]), serde_json::Error> {
+        let json = serde_json::to_string(self)?;
+        let hash = Sha256::digest(json.as_bytes()).into();
+        Ok((json, hash))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_canonical_form_is_the_json_and_its_hash_the_content_hash() {
+        let d = crate::dossier_from_json(include_bytes!("../examples/khai-sinh.json")).unwrap();
+        let (json, hash) = d.canonical().unwrap();
+        assert_eq!(json, serde_json::to_string(&d).unwrap());
+        assert_eq!(hash, d.content_hash());
+        assert_eq!(hash, <[u8; 32]>::from(Sha256::digest(json.as_bytes())));
+    }
 
     #[test]
     fn mask_keeps_the_tail() {

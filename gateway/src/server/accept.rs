@@ -98,7 +98,7 @@ async fn pipeline(
         body_sha256: hex::encode(Sha256::digest(&bytes)),
         signed_by: verified.map(|v| v.signed_by),
     };
-    let canonical_json = serde_json::to_string(&dossier).map_err(|_| ApiError::internal())?;
+    let (canonical_json, content_hash) = dossier.canonical().map_err(|_| ApiError::internal())?;
     let new = NewDossier {
         code: dossier.code.clone(),
         sender: member.id.clone(),
@@ -107,7 +107,7 @@ async fn pipeline(
         procedure_code: dossier.procedure_code.to_string(),
         received_at: dossier.received_at.to_utc(),
         due_at: dossier.due_at.to_utc(),
-        content_hash: dossier.content_hash(),
+        content_hash,
         media_type: dialect.media_type().to_owned(),
         // Without bodies in the log, only their digest (in the receipt) is kept.
         body: if st.config.audit.bodies { bytes.to_vec() } else { Vec::new() },
