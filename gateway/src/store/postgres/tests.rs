@@ -23,6 +23,11 @@ fn fresh() -> Conn {
     conn
 }
 
+/// Rows of (member, number) that `sql` selects.
+fn member_numbers(conn: &mut Conn, sql: &str) -> Vec<(String, i64)> {
+    conn.client().unwrap().0.query(sql, &[]).unwrap().iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
 fn count(conn: &mut Conn, sql: &str) -> i64 {
     conn.client().unwrap().0.query_one(sql, &[]).unwrap().get(0)
 }
@@ -89,24 +94,8 @@ fn a_feed_prune_removes_about_its_limit_oldest_first_and_leaves_each_feed_a_tail
     assert_eq!(prune(1), 1);
     assert_eq!(prune(5), 1);
     assert_eq!(prune(5), 0);
-    let left: Vec<(String, i64)> = conn
-        .client()
-        .unwrap()
-        .0
-        .query("SELECT member, seq FROM feed_entries ORDER BY member, seq", &[])
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let left = member_numbers(&mut conn, "SELECT member, seq FROM feed_entries ORDER BY member, seq");
     assert_eq!(left, [("portal-a".to_owned(), 3)]);
-    let floors: Vec<(String, i64)> = conn
-        .client()
-        .unwrap()
-        .0
-        .query("SELECT member, floor_seq FROM feed_heads ORDER BY member", &[])
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let floors = member_numbers(&mut conn, "SELECT member, floor_seq FROM feed_heads ORDER BY member");
     assert_eq!(floors, [("moj-bo".to_owned(), 2), ("portal-a".to_owned(), 2)]);
 }
