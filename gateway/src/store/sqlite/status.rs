@@ -220,7 +220,7 @@ pub(super) fn feed(c: &Connection, member: &str, after: Option<u64>, limit: usiz
 /// The feed entries a prune call removes: the `?2` oldest stored before `?1`,
 /// found through `feed_entries_by_age`, as each member's newest among them.
 pub(super) const FEED_DUE: &str = "SELECT member, MAX(seq) FROM (SELECT member, seq FROM feed_entries
-                                   WHERE recorded_at_ms < ?1 ORDER BY recorded_at_ms LIMIT ?2)
+                                   WHERE recorded_at_ms < ?1 ORDER BY recorded_at_ms LIMIT CAST(?2 AS INTEGER))
                                    GROUP BY member";
 
 /// Removes entries stored before `before_ms`, about `limit` of the oldest: for
