@@ -443,11 +443,10 @@ pub enum StoreError {
 }
 
 /// Rows a retention prune changes in one call of [`Store::prune_audit`] or
-/// [`Store::prune_feeds`]. The
-/// writer is one, and every submission waits for what it is doing: emptying
-/// 500 bodies took it 212 ms on a cold cache, and an hour's bodies at 500/s
-/// are 1.8 million. So a prune is done in batches that submissions are
-/// grouped between.
+/// [`Store::prune_feeds`]. The writer is one, and every submission waits for
+/// what it is doing: emptying 500 bodies took it 212 ms on a cold cache, and
+/// an hour's bodies at 500/s are 1.8 million. So a prune is done in batches
+/// that submissions are grouped between.
 pub const PRUNE_BATCH: u64 = 100;
 
 /// Durable storage of the gateway.
