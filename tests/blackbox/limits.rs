@@ -148,7 +148,9 @@ async fn deliveries_keep_to_each_agencys_rate_and_concurrency_and_wait_instead_o
     let sim = simulator().await;
     // Agency `other` answers slowly, on its own simulator.
     let slow = simulator().await;
-    slow.set_faults(adapters::sim::Faults { latency: Duration::from_millis(300), ..Default::default() });
+    // Slow enough that the eight are queued while the first two are still in
+    // flight, even when submissions are slow on a busy machine.
+    slow.set_faults(adapters::sim::Faults { latency: Duration::from_millis(1000), ..Default::default() });
     let dir = tempfile::tempdir().unwrap();
     let opts = Options {
         other_url: Some(slow.url()),
@@ -161,8 +163,14 @@ async fn deliveries_keep_to_each_agencys_rate_and_concurrency_and_wait_instead_o
     let gw = GatewayProcess::start(&write_config(dir.path(), &sim.url(), &opts)).await;
     let api = Api::new(&gw.url);
     let for_other = |i: u32| json_dossier_of(&code(i), "3.000181");
+    let mut submitted = tokio::task::JoinSet::new();
     for i in 1..=8 {
-        assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", for_other(i)).await.0, 202);
+        let (api, body) = (api.clone(), for_other(i));
+        submitted.spawn(async move { api.submit(PORTAL_B_TOKEN, "application/json", body).await });
+    }
+    while let Some(answer) = submitted.join_next().await {
+        let (status, body) = answer.unwrap();
+        assert_eq!(status, 202, "{body}");
     }
     for i in 11..=16 {
         assert_eq!(api.submit(PORTAL_B_TOKEN, "application/json", json_dossier(&code(i)).to_string()).await.0, 202);
