@@ -161,6 +161,16 @@ pub trait Adapter: Send + Sync + 'static {
     /// Encodes a canonical dossier into the agency's request.
     fn encode(&self, delivery: &Delivery<'_>) -> Result<AgencyRequest, EncodeError>;
 
+    /// Whether [`Adapter::encode`] can carry `dossier`: `Err` exactly when the
+    /// encoding would fail, with the same reason. The gateway asks at acceptance,
+    /// to refuse at once what could only fail for good at delivery. The default
+    /// encodes and drops the request; an adapter whose encoding costs much more
+    /// than its checks answers without building it.
+    fn check(&self, dossier: &Dossier) -> Result<(), EncodeError> {
+        let probe = Delivery { dossier, idempotency_key: "preflight", correlation_id: "preflight", signer: None };
+        self.encode(&probe).map(drop)
+    }
+
     /// Classifies the agency's answer to a delivery.
     fn classify(&self, http_status: u16, body: &[u8]) -> Outcome;
 

@@ -183,6 +183,11 @@ impl Adapter for MojAdapter {
         })
     }
 
+    /// The service and the attachments, without encoding the body.
+    fn check(&self, dossier: &Dossier) -> Result<(), EncodeError> {
+        super::encode::check(dossier).map(drop).map_err(|e| self.own(e))
+    }
+
     fn classify(&self, http_status: u16, body: &[u8]) -> Outcome {
         decode::classify(http_status, body)
     }

@@ -85,6 +85,12 @@ pub fn service_of(d: &Dossier) -> Result<Service, EncodeError> {
 /// Reasons give the attachment's position, never its name (names can hold personal data).
 fn inline_content(position: usize, a: &Attachment) -> Result<String, EncodeError> {
     let content: String = a.content_base64.as_deref().unwrap_or_default().split_ascii_whitespace().collect();
+    check_content(position, &content)?;
+    Ok(content)
+}
+
+/// The check of [`inline_content`] on content without whitespace.
+fn check_content(position: usize, content: &str) -> Result<(), EncodeError> {
     if content.is_empty() {
         return Err(error(format!(
             "attachment {position} has no inline content (content_base64); \
@@ -92,9 +98,30 @@ fn inline_content(position: usize, a: &Attachment) -> Result<String, EncodeError
         )));
     }
     STANDARD
-        .decode(&content)
+        .decode(content)
         .map_err(|_| error(format!("attachment {position}: content_base64 is not standard base64")))?;
-    Ok(content)
+    Ok(())
+}
+
+/// The check of [`inline_content`], copying the content only when it holds
+/// whitespace (canonical dossiers hold none).
+fn check_attachment(position: usize, a: &Attachment) -> Result<(), EncodeError> {
+    let content = a.content_base64.as_deref().unwrap_or_default();
+    if content.bytes().any(|b| b.is_ascii_whitespace()) {
+        inline_content(position, a).map(drop)
+    } else {
+        check_content(position, content)
+    }
+}
+
+/// Whether the dossier's push can be encoded: `Err`, with the same reason,
+/// exactly when [`encode_civil_status`] or [`encode_judicial_record`] would
+/// fail, without building the body. Only the service and the attachments can
+/// make them fail.
+pub fn check(d: &Dossier) -> Result<Service, EncodeError> {
+    let service = service_of(d)?;
+    d.files.iter().enumerate().try_for_each(|(i, a)| check_attachment(i + 1, a))?;
+    Ok(service)
 }
 
 /// The document's title: the file name without its extension.

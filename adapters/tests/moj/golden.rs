@@ -151,3 +151,59 @@ fn the_adapter_takes_both_justice_payloads_and_nothing_else() {
     assert!(e.reason.starts_with("attachment 2 has no inline content"), "{e}");
     assert!(!e.reason.contains("Căn cước"), "the reason never names the file");
 }
+
+/// The acceptance check answers as the encoding does, reason for reason, for
+/// every golden dossier and every way the format can fail to carry one.
+#[test]
+fn the_check_fails_exactly_when_the_encoding_does_and_with_its_reason() {
+    let adapter = adapter("http://127.0.0.1:1");
+    let variants = |name: &str| -> Vec<(String, schemas::Dossier)> {
+        let base = dossier(name);
+        let mut out = vec![("as is".to_owned(), base.clone())];
+        let mut none = base.clone();
+        none.payload = None;
+        out.push(("no payload".into(), none));
+        let mut other = base.clone();
+        other.payload = dossier(if name == JUDICIAL { BIRTH } else { JUDICIAL }).payload;
+        out.push(("the other service's payload".into(), other));
+        for (i, content) in [
+            None,
+            Some(""),
+            Some(" \n\t"),
+            Some("JVBERi0"),
+            Some("JVBER*i0x"),
+            Some("JVBE\nRi0x"),
+            Some("JVBE\u{c}Ri0x"),
+            Some("QQ==QUJD"),
+            Some("QR=="),
+            Some("JVBERi0x"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for at in 0..base.files.len() {
+                let mut d = base.clone();
+                d.files[at].content_base64 = content.map(str::to_owned);
+                out.push((format!("attachment {at} content {i}"), d));
+            }
+        }
+        let mut no_files = base.clone();
+        no_files.files.clear();
+        out.push(("no attachments".into(), no_files));
+        out
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for name in [BIRTH, BIRTH_MINIMAL, DEATH, JUDICIAL] {
+        for (case, d) in variants(name) {
+            let encoded = adapter.encode(&delivery(&d, "k", "c")).map(drop);
+            assert_eq!(adapter.check(&d), encoded, "{name}, {case}");
+            if encoded.is_ok() {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    // Both answers were exercised, many times each.
+    assert!(passed >= 10 && failed >= 20, "{passed} passed, {failed} failed");
+}

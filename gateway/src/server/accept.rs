@@ -293,9 +293,7 @@ fn route(st: &AppState, dossier: &Dossier) -> Result<AgencyId, ApiError> {
     // The agency's format must be able to carry the dossier: refuse now what could
     // only fail permanently at delivery. Adapters' reasons never hold personal data.
     if let Some(adapter) = st.adapters.get(&agency) {
-        let probe =
-            adapters::Delivery { dossier, idempotency_key: "preflight", correlation_id: "preflight", signer: None };
-        if let Err(e) = adapter.encode(&probe) {
+        if let Err(e) = adapter.check(dossier) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "agency_cannot_accept",
