@@ -43,14 +43,16 @@ pub struct SignedBy {
     pub format: String,
 }
 
-/// The verified signature of a submission, and the bytes to read the dossier from.
+/// The verified signature of a submission, and for an XML signature the dossier
+/// read from what it covers.
 #[derive(Debug)]
 pub struct Verified {
     /// The signer.
     pub signed_by: SignedBy,
-    /// For an XML signature, exactly what was signed (the canonical document
-    /// element without its signature); `None` for a JWS, which covers the body as is.
-    pub signed_octets: Option<Vec<u8>>,
+    /// For an XML signature, the dossier read from exactly what was signed (the
+    /// document element without its signature), from the tree that was verified;
+    /// `None` for a JWS, which covers the body as is.
+    pub dossier: Option<Result<schemas::Dossier, schemas::DossierError>>,
 }
 
 /// The signature layer.
@@ -144,26 +146,25 @@ impl Signatures {
         if let Some(compact) = jws {
             let v = schemas::jws::verify_detached(compact, body, self.store()?, &self.options())?;
             bound(member, &v.signer)?;
-            return Ok(Some(Verified { signed_by: signed_by(&v.signer, v.algorithm, "jws"), signed_octets: None }));
+            return Ok(Some(Verified { signed_by: signed_by(&v.signer, v.algorithm, "jws"), dossier: None }));
         }
         if !is_xml {
             return Ok(None);
         }
         // Unsigned XML needs no trust store; signed XML does.
         let verified = match &self.trust {
-            Some(store) => schemas::dsig::verify_xml(body, store, &self.options())?,
+            Some(store) => schemas::dsig::verify_xml_and_read(body, store, &self.options(), |doc, apex, signature| {
+                schemas::dossier_from_tree(doc, apex, Some(signature))
+            })?,
             None => match schemas::c14n::Document::parse(body).map(|d| schemas::dsig::parse_signature(&d)) {
                 Ok(Ok(None)) | Err(_) => return Ok(None),
                 Ok(Err(e)) => return Err(e),
                 Ok(Ok(Some(_))) => return Err(SigError::Untrusted),
             },
         };
-        let Some(v) = verified else { return Ok(None) };
+        let Some((v, dossier)) = verified else { return Ok(None) };
         bound(member, &v.signer)?;
-        Ok(Some(Verified {
-            signed_by: signed_by(&v.signer, v.algorithm, "xmldsig"),
-            signed_octets: Some(v.signed_octets),
-        }))
+        Ok(Some(Verified { signed_by: signed_by(&v.signer, v.algorithm, "xmldsig"), dossier: Some(dossier) }))
     }
 
     /// [`Signatures::verify`] on a blocking thread, at most as many at once as the

@@ -13,7 +13,8 @@ pub use error::SigError;
 pub use profile::{parse_signature, SignatureInfo};
 pub use sign::{sign_xml, ReferenceStyle, SignError, XmlSignOptions};
 pub use verify::{
-    verify_xml, verify_xml_traced, Step, VerifiedXml, VerifyOptions, MAX_CERTIFICATES, MAX_CERTIFICATE_BYTES,
+    verify_xml, verify_xml_and_read, verify_xml_traced, Step, VerifiedXml, VerifyOptions, MAX_CERTIFICATES,
+    MAX_CERTIFICATE_BYTES,
 };
 
 pub(crate) use verify::split_chain;

@@ -47,7 +47,7 @@ pub use raw::{RawDossier, RawItem, RawObject, RawValue};
 pub use status::TrangThaiHoSo;
 pub use time::{DateError, VnDateTime, VN_TZ};
 pub use timeliness::{Schedule, Timeliness};
-pub use xml::{parse_xml, XML_NAMESPACE};
+pub use xml::{parse_xml, raw_from_tree, XML_NAMESPACE};
 
 /// Parses a JSON dossier and normalises it into the canonical model.
 pub fn dossier_from_json(body: &[u8]) -> Result<Dossier, DossierError> {
@@ -58,6 +58,19 @@ pub fn dossier_from_json(body: &[u8]) -> Result<Dossier, DossierError> {
 /// Parses an XML dossier and normalises it into the canonical model.
 pub fn dossier_from_xml(body: &[u8]) -> Result<Dossier, DossierError> {
     let raw = parse_xml(body)?;
+    Ok(normalize(&raw)?)
+}
+
+/// Reads the XML dossier at `apex` of a parsed document, without `exclude`
+/// (see [`raw_from_tree`]), and normalises it: the same as
+/// [`dossier_from_xml`] over the canonical form of that node set, which is
+/// what a verified signature covers.
+pub fn dossier_from_tree(
+    doc: &c14n::Document<'_>,
+    apex: c14n::NodeId,
+    exclude: Option<c14n::NodeId>,
+) -> Result<Dossier, DossierError> {
+    let raw = raw_from_tree(doc, apex, exclude)?;
     Ok(normalize(&raw)?)
 }
 

@@ -20,6 +20,19 @@ pub const XML_NAMESPACE: &str = "urn:lienthong:hoso:1";
 /// The XML Signature namespace, whose `Signature` element may sit under the root.
 const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
 
+mod tree;
+pub use tree::raw_from_tree;
+
+// What both readers (of bytes, and of a parsed tree) say.
+const NO_PI: &str = "processing instructions are not accepted";
+const OBJECT_TEXT: &str = "text directly inside an element that holds fields";
+const LIST_TEXT: &str = "text directly inside a list element";
+const NOT_AN_ATTRIBUTE: &str = "not an attribute of HoSo";
+const NOT_A_FIELD: &str = "not a field of this element";
+const NOT_AN_ITEM: &str = "not an item of this list";
+const REPEATED: &str = "appears more than once";
+const TEXT_ONLY: &str = "must hold text only";
+
 /// Parses an XML dossier into its raw form.
 pub fn parse_xml(body: &[u8]) -> Result<RawDossier, ParseError> {
     if body.starts_with(&[0xFE, 0xFF]) || body.starts_with(&[0xFF, 0xFE]) {
@@ -49,7 +62,7 @@ pub fn parse_xml(body: &[u8]) -> Result<RawDossier, ParseError> {
                 }
             }
             Event::DocType(_) => return Err(ParseError::Doctype),
-            Event::PI(_) => return Err(bad("processing instructions are not accepted")),
+            Event::PI(_) => return Err(bad(NO_PI)),
             Event::Comment(_) => {}
             Event::Text(t) if is_blank(&t) => {}
             Event::Start(e) if !seen_root => {
@@ -106,11 +119,7 @@ impl<'a> Parser<'a> {
                 id = Some(v.into_owned());
             } else {
                 let name = String::from_utf8_lossy(key);
-                self.problems.push(FieldError::new(
-                    format!("@{name}"),
-                    FieldErrorKind::Unknown,
-                    "not an attribute of HoSo",
-                ));
+                self.problems.push(FieldError::new(format!("@{name}"), FieldErrorKind::Unknown, NOT_AN_ATTRIBUTE));
             }
         }
         Ok(id)
@@ -134,7 +143,7 @@ impl<'a> Parser<'a> {
                     }
                     let spec = if in_ns { fields::find(table, &name) } else { None };
                     let Some(spec) = spec else {
-                        self.unknown(format!("{path}{name}"), "not a field of this element");
+                        self.unknown(format!("{path}{name}"), NOT_A_FIELD);
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     };
@@ -142,7 +151,7 @@ impl<'a> Parser<'a> {
                         self.problems.push(FieldError::new(
                             format!("{path}{name}"),
                             FieldErrorKind::Duplicate,
-                            "appears more than once",
+                            REPEATED,
                         ));
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
@@ -162,8 +171,8 @@ impl<'a> Parser<'a> {
                 Event::Text(t) if is_blank(&t) => {}
                 Event::Comment(_) => {}
                 Event::Eof => return Err(bad("unexpected end of document")),
-                Event::PI(_) => return Err(bad("processing instructions are not accepted")),
-                _ => return Err(bad("text directly inside an element that holds fields")),
+                Event::PI(_) => return Err(bad(NO_PI)),
+                _ => return Err(bad(OBJECT_TEXT)),
             }
         }
     }
@@ -185,13 +194,13 @@ impl<'a> Parser<'a> {
                 }
                 Event::Start(e) => {
                     let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                    self.unknown(format!("{path}.{name}"), "not an item of this list");
+                    self.unknown(format!("{path}.{name}"), NOT_AN_ITEM);
                     self.r.read_to_end(e.name()).map_err(malformed)?;
                 }
                 Event::Text(t) if is_blank(&t) => {}
                 Event::Comment(_) => {}
                 Event::Eof => return Err(bad("unexpected end of document")),
-                _ => return Err(bad("text directly inside a list element")),
+                _ => return Err(bad(LIST_TEXT)),
             }
         }
     }
@@ -219,11 +228,7 @@ impl<'a> Parser<'a> {
                 }
                 Event::Comment(_) => {}
                 Event::Start(e) => {
-                    self.problems.push(FieldError::new(
-                        format!("{path}{name}"),
-                        FieldErrorKind::Invalid,
-                        "must hold text only",
-                    ));
+                    self.problems.push(FieldError::new(format!("{path}{name}"), FieldErrorKind::Invalid, TEXT_ONLY));
                     self.r.read_to_end(e.name()).map_err(malformed)?;
                 }
                 Event::Eof => return Err(bad("unexpected end of document")),

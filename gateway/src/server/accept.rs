@@ -74,9 +74,12 @@ async fn pipeline(
     body::check_declared_length(req.headers(), limits.max_body_bytes)?;
     let jws = jws_header(req.headers())?;
     let bytes = body::read(req.into_body(), limits.max_body_bytes, limits.body_read_timeout).await?;
-    let verified = verify_signature(st, member, dialect, jws, &bytes).await?;
-    // For an XML signature, the dossier is read from exactly what was signed.
-    let dossier = parse(dialect, verified.as_ref().and_then(|v| v.signed_octets.as_deref()).unwrap_or(&bytes))?;
+    let mut verified = verify_signature(st, member, dialect, jws, &bytes).await?;
+    // For an XML signature, the dossier was read from exactly what was signed.
+    let dossier = match verified.as_mut().and_then(|v| v.dossier.take()) {
+        Some(read) => read?,
+        None => parse(dialect, &bytes)?,
+    };
     if verified.is_none() {
         let required = st.signatures.required(member, dossier.procedure_code.as_str());
         let outcome = if required.is_some() { "signature_required" } else { "absent" };

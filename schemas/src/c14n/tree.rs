@@ -211,6 +211,16 @@ impl<'a> Document<'a> {
         e.attrs.iter().find(|a| a.local() == local && self.uri(a.ns) == ns).map(|a| a.value.as_ref())
     }
 
+    /// An element's attributes other than namespace declarations, in the order
+    /// canonical XML writes them (by namespace URI, then local name), each as
+    /// (name as written, value after attribute-value normalisation).
+    pub(crate) fn sorted_attributes(&self, id: NodeId) -> Vec<(&str, &str)> {
+        let Some(e) = self.element(id) else { return Vec::new() };
+        let mut attrs: Vec<&Attr<'a>> = e.attrs.iter().collect();
+        attrs.sort_by(|a, b| (self.uri(a.ns), a.local()).cmp(&(self.uri(b.ns), b.local())));
+        attrs.into_iter().map(|a| (a.qname, a.value.as_ref())).collect()
+    }
+
     /// The character data of a text node.
     pub fn text(&self, id: NodeId) -> Option<&str> {
         match &self.node(id).data {

@@ -5,7 +5,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::profile::{parse_signature, SignatureInfo};
 use super::{SigError, SignatureAlgorithm};
-use crate::c14n::Document;
+use crate::c14n::{Document, NodeId};
 use crate::pki::{CertInfo, TrustStore, VerifiedSigner};
 
 /// When the signature is checked.
@@ -68,6 +68,24 @@ pub fn verify_xml(bytes: &[u8], store: &TrustStore, opts: &VerifyOptions) -> Res
     verify_xml_traced(bytes, store, opts, &mut Vec::new())
 }
 
+/// As [`verify_xml`], then, once the signature has verified, `read` is given
+/// the parsed document, the apex of what was signed and the signature (the
+/// node the signed content excludes), so that what was signed is read from the
+/// tree that was verified rather than parsed again.
+pub fn verify_xml_and_read<T>(
+    bytes: &[u8],
+    store: &TrustStore,
+    opts: &VerifyOptions,
+    read: impl FnOnce(&Document<'_>, NodeId, NodeId) -> T,
+) -> Result<Option<(VerifiedXml, T)>, SigError> {
+    let doc = Document::parse(bytes)?;
+    let Some((verified, info)) = verify_document(&doc, store, opts, &mut Tracer(&mut Vec::new()))? else {
+        return Ok(None);
+    };
+    let read = read(&doc, info.referenced, info.signature);
+    Ok(Some((verified, read)))
+}
+
 /// As [`verify_xml`], recording every step in `trace`.
 pub fn verify_xml_traced(
     bytes: &[u8],
@@ -77,7 +95,17 @@ pub fn verify_xml_traced(
 ) -> Result<Option<VerifiedXml>, SigError> {
     let mut t = Tracer(trace);
     let doc = t.step("the document is well-formed, UTF-8, without DOCTYPE", Document::parse(bytes))?;
-    let Some(info) = t.step("the signature follows the strict profile", parse_signature(&doc))? else {
+    Ok(verify_document(&doc, store, opts, &mut t)?.map(|(verified, _)| verified))
+}
+
+/// The steps of [`verify_xml_traced`] after the parse.
+fn verify_document(
+    doc: &Document<'_>,
+    store: &TrustStore,
+    opts: &VerifyOptions,
+    t: &mut Tracer<'_>,
+) -> Result<Option<(VerifiedXml, SignatureInfo)>, SigError> {
+    let Some(info) = t.step("the signature follows the strict profile", parse_signature(doc))? else {
         t.note("the document carries no signature");
         return Ok(None);
     };
@@ -88,12 +116,12 @@ pub fn verify_xml_traced(
         info.reference_c14n.uri(),
         info.digest.name()
     ));
-    let signed_octets = t.step("the content matches its digest (nothing was changed)", digest(&doc, &info))?;
+    let signed_octets = t.step("the content matches its digest (nothing was changed)", digest(doc, &info))?;
     let (leaf, intermediates) = t.step("the signer's certificate is carried", split_chain(&info.certificates))?;
     t.note(&format!("signer {} (key {})", leaf.subject, key_name(&leaf)));
     let key = t.step("the signer's key is strong enough", leaf.key.clone())?;
     let signed_info =
-        t.step("SignedInfo canonicalises within bounds", bounded(&doc, info.signed_info, None, &info.c14n))?;
+        t.step("SignedInfo canonicalises within bounds", bounded(doc, info.signed_info, None, &info.c14n))?;
     t.step(
         "the signature value verifies over SignedInfo",
         key.verify(info.method, &signed_info, &info.signature_value),
@@ -104,13 +132,14 @@ pub fn verify_xml_traced(
         store.verify(&leaf, &intermediates, &times),
     )?;
     t.note(&format!("trust anchor {}", signer.anchor_subject));
-    Ok(Some(VerifiedXml {
+    let verified = VerifiedXml {
         signed_octets,
         signer,
         algorithm: info.method,
         c14n: info.reference_c14n.uri(),
-        reference_uri: info.reference_uri,
-    }))
+        reference_uri: info.reference_uri.clone(),
+    };
+    Ok(Some((verified, info)))
 }
 
 fn key_name(c: &CertInfo) -> String {

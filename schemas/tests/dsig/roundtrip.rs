@@ -3,7 +3,9 @@
 //! verifier hands on is exactly the dossier that was signed.
 
 use schemas::c14n::Algorithm;
-use schemas::dsig::{sign_xml, verify_xml, ReferenceStyle, SignatureAlgorithm as A, XmlSignOptions};
+use schemas::dsig::{
+    sign_xml, verify_xml, verify_xml_and_read, ReferenceStyle, SignatureAlgorithm as A, XmlSignOptions,
+};
 
 use crate::support::{example, fixture, now};
 
@@ -47,6 +49,13 @@ fn every_algorithm_canonicalisation_and_reference_round_trips() {
                 let from_signed =
                     schemas::dossier_from_xml(&v.signed_octets).expect("the signed octets are the dossier");
                 assert_eq!(from_signed, unsigned, "what was signed is what is read");
+                // Read from the verified tree, it is the same dossier.
+                let (_, from_tree) = verify_xml_and_read(&signed, &f.store, &now(), |doc, apex, signature| {
+                    schemas::dossier_from_tree(doc, apex, Some(signature))
+                })
+                .expect("verifies")
+                .expect("the document is signed");
+                assert_eq!(from_tree.expect("the tree is the dossier"), unsigned, "{:?} {reference:?}", c14n);
                 // The body with its signature still parses as the same dossier.
                 assert_eq!(schemas::dossier_from_xml(&signed).expect("signed body parses"), unsigned);
                 n += 1;
