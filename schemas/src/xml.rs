@@ -100,6 +100,28 @@ fn is_blank(t: &[u8]) -> bool {
     t.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
+/// The field `name` of `table` under `path`, when the element (in the
+/// dialect's namespace when `in_ns`) is one and `out` does not hold it yet;
+/// otherwise the problem is recorded and the element is skipped.
+fn field(
+    table: &'static [FieldSpec],
+    out: &RawObject,
+    in_ns: bool,
+    path: &str,
+    name: &str,
+    problems: &mut Vec<FieldError>,
+) -> Option<&'static FieldSpec> {
+    let Some(spec) = fields::find(table, name).filter(|_| in_ns) else {
+        problems.push(FieldError::new(format!("{path}{name}"), FieldErrorKind::Unknown, NOT_A_FIELD));
+        return None;
+    };
+    if out.contains_key(spec.name) {
+        problems.push(FieldError::new(format!("{path}{name}"), FieldErrorKind::Duplicate, REPEATED));
+        return None;
+    }
+    Some(spec)
+}
+
 struct Parser<'a> {
     r: NsReader<&'a [u8]>,
     problems: Vec<FieldError>,
@@ -141,21 +163,10 @@ impl<'a> Parser<'a> {
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     }
-                    let spec = if in_ns { fields::find(table, &name) } else { None };
-                    let Some(spec) = spec else {
-                        self.unknown(format!("{path}{name}"), NOT_A_FIELD);
+                    let Some(spec) = field(table, &out, in_ns, path, &name, &mut self.problems) else {
                         self.r.read_to_end(e.name()).map_err(malformed)?;
                         continue;
                     };
-                    if out.contains_key(spec.name) {
-                        self.problems.push(FieldError::new(
-                            format!("{path}{name}"),
-                            FieldErrorKind::Duplicate,
-                            REPEATED,
-                        ));
-                        self.r.read_to_end(e.name()).map_err(malformed)?;
-                        continue;
-                    }
                     let value = match spec.kind {
                         FieldKind::List(item) => Some(RawValue::List(self.list(&format!("{path}{name}"), item)?)),
                         FieldKind::Object(t) => {

@@ -11,8 +11,7 @@
 //! excluded node (the enveloped signature) is not there at all.
 
 use super::{
-    bad, DSIG_NAMESPACE, LIST_TEXT, NOT_AN_ATTRIBUTE, NOT_AN_ITEM, NOT_A_FIELD, NO_PI, OBJECT_TEXT, REPEATED,
-    TEXT_ONLY, XML_NAMESPACE,
+    bad, field, DSIG_NAMESPACE, LIST_TEXT, NOT_AN_ATTRIBUTE, NOT_AN_ITEM, NO_PI, OBJECT_TEXT, TEXT_ONLY, XML_NAMESPACE,
 };
 use crate::c14n::{Document, NodeId, NodeKind};
 use crate::error::{FieldError, FieldErrorKind, ParseError};
@@ -106,19 +105,8 @@ impl<'d> Walker<'d, '_> {
                     if at_root && ns == DSIG_NAMESPACE && name == "Signature" {
                         continue;
                     }
-                    let spec = if ns == XML_NAMESPACE { fields::find(table, name) } else { None };
-                    let Some(spec) = spec else {
-                        self.unknown(format!("{path}{name}"), NOT_A_FIELD);
-                        continue;
-                    };
-                    if out.contains_key(spec.name) {
-                        self.problems.push(FieldError::new(
-                            format!("{path}{name}"),
-                            FieldErrorKind::Duplicate,
-                            REPEATED,
-                        ));
-                        continue;
-                    }
+                    let in_ns = ns == XML_NAMESPACE;
+                    let Some(spec) = field(table, &out, in_ns, path, name, &mut self.problems) else { continue };
                     let value = match spec.kind {
                         FieldKind::List(item) => RawValue::List(self.list(c, &format!("{path}{name}"), item)?),
                         FieldKind::Object(t) => {
