@@ -18,7 +18,7 @@ use crate::raw::{RawDossier, RawObject, RawValue};
 /// The namespace of the XML dialect.
 pub const XML_NAMESPACE: &str = "urn:lienthong:hoso:1";
 /// The XML Signature namespace, whose `Signature` element may sit under the root.
-const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
+const DSIG_NAMESPACE: &str = crate::dsig::DSIG_NS;
 
 mod tree;
 pub use tree::raw_from_tree;

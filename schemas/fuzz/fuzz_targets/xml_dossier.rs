@@ -7,13 +7,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use schemas::c14n::{Algorithm, Document};
-
-const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+use schemas::dsig::DSIG_NS;
 
 fuzz_target!(|data: &[u8]| {
     let _ = schemas::dossier_from_xml(data);
     let Ok(doc) = Document::parse(data) else { return };
-    let signature = doc.descendants(doc.document()).find(|n| doc.name(*n) == Some((DSIG, "Signature")));
+    let signature = doc.descendants(doc.document()).find(|n| doc.name(*n) == Some((DSIG_NS, "Signature")));
     let alg = Algorithm::Exclusive { comments: false, inclusive_prefixes: Vec::new() };
     for (apex, exclude) in [(doc.document(), signature), (doc.root(), None)] {
         let from_tree = schemas::raw_from_tree(&doc, apex, exclude);

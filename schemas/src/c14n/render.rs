@@ -186,7 +186,7 @@ impl Document<'_> {
                     for (p, u) in &ns {
                         rendered.bind(p, u);
                     }
-                    attrs.sort_by(|a, b| (self.uri(a.ns), a.local()).cmp(&(self.uri(b.ns), b.local())));
+                    attrs.sort_by(|a, b| self.attribute_order(a, b));
                     start_tag(e, &ns, &attrs, out);
                     stack.push(Step::Close { id, in_scope: marks.0, rendered: marks.1 });
                     self.push_children(id, &mut stack);

@@ -217,8 +217,13 @@ impl<'a> Document<'a> {
     pub(crate) fn sorted_attributes(&self, id: NodeId) -> Vec<(&str, &str)> {
         let Some(e) = self.element(id) else { return Vec::new() };
         let mut attrs: Vec<&Attr<'a>> = e.attrs.iter().collect();
-        attrs.sort_by(|a, b| (self.uri(a.ns), a.local()).cmp(&(self.uri(b.ns), b.local())));
+        attrs.sort_by(|a, b| self.attribute_order(a, b));
         attrs.into_iter().map(|a| (a.qname, a.value.as_ref())).collect()
+    }
+
+    /// The order of attributes in canonical XML: by namespace URI, then local name.
+    pub(super) fn attribute_order(&self, a: &Attr<'_>, b: &Attr<'_>) -> std::cmp::Ordering {
+        (self.uri(a.ns), a.local()).cmp(&(self.uri(b.ns), b.local()))
     }
 
     /// The character data of a text node.

@@ -65,7 +65,7 @@ pub struct VerifiedXml {
 /// Verifies an XML document's enveloped signature; `Ok(None)` if the document
 /// carries no signature at all.
 pub fn verify_xml(bytes: &[u8], store: &TrustStore, opts: &VerifyOptions) -> Result<Option<VerifiedXml>, SigError> {
-    verify_xml_traced(bytes, store, opts, &mut Vec::new())
+    Ok(verify_steps(bytes, store, opts, &mut Tracer(None))?.map(|s| s.verified))
 }
 
 /// As [`verify_xml`], then, once the signature has verified, `read` is given
@@ -78,12 +78,9 @@ pub fn verify_xml_and_read<T>(
     opts: &VerifyOptions,
     read: impl FnOnce(&Document<'_>, NodeId, NodeId) -> T,
 ) -> Result<Option<(VerifiedXml, T)>, SigError> {
-    let doc = Document::parse(bytes)?;
-    let Some((verified, info)) = verify_document(&doc, store, opts, &mut Tracer(&mut Vec::new()))? else {
-        return Ok(None);
-    };
-    let read = read(&doc, info.referenced, info.signature);
-    Ok(Some((verified, read)))
+    let Some(s) = verify_steps(bytes, store, opts, &mut Tracer(None))? else { return Ok(None) };
+    let read = read(&s.doc, s.referenced, s.signature);
+    Ok(Some((s.verified, read)))
 }
 
 /// As [`verify_xml`], recording every step in `trace`.
@@ -93,35 +90,46 @@ pub fn verify_xml_traced(
     opts: &VerifyOptions,
     trace: &mut Vec<Step>,
 ) -> Result<Option<VerifiedXml>, SigError> {
-    let mut t = Tracer(trace);
-    let doc = t.step("the document is well-formed, UTF-8, without DOCTYPE", Document::parse(bytes))?;
-    Ok(verify_document(&doc, store, opts, &mut t)?.map(|(verified, _)| verified))
+    Ok(verify_steps(bytes, store, opts, &mut Tracer(Some(trace)))?.map(|s| s.verified))
 }
 
-/// The steps of [`verify_xml_traced`] after the parse.
-fn verify_document(
-    doc: &Document<'_>,
+/// A verified document, with the nodes its signed content is read from.
+struct Verification<'a> {
+    doc: Document<'a>,
+    verified: VerifiedXml,
+    /// The apex of the signed content.
+    referenced: NodeId,
+    /// The signature, which the signed content excludes.
+    signature: NodeId,
+}
+
+/// Every step of a verification, told to `t`.
+fn verify_steps<'a>(
+    bytes: &'a [u8],
     store: &TrustStore,
     opts: &VerifyOptions,
     t: &mut Tracer<'_>,
-) -> Result<Option<(VerifiedXml, SignatureInfo)>, SigError> {
-    let Some(info) = t.step("the signature follows the strict profile", parse_signature(doc))? else {
-        t.note("the document carries no signature");
+) -> Result<Option<Verification<'a>>, SigError> {
+    let doc = t.step("the document is well-formed, UTF-8, without DOCTYPE", Document::parse(bytes))?;
+    let Some(info) = t.step("the signature follows the strict profile", parse_signature(&doc))? else {
+        t.note(|| "the document carries no signature".into());
         return Ok(None);
     };
-    t.note(&format!(
-        "reference {:?}, {} over {}, digest {}",
-        info.reference_uri,
-        info.method.name(),
-        info.reference_c14n.uri(),
-        info.digest.name()
-    ));
-    let signed_octets = t.step("the content matches its digest (nothing was changed)", digest(doc, &info))?;
+    t.note(|| {
+        format!(
+            "reference {:?}, {} over {}, digest {}",
+            info.reference_uri,
+            info.method.name(),
+            info.reference_c14n.uri(),
+            info.digest.name()
+        )
+    });
+    let signed_octets = t.step("the content matches its digest (nothing was changed)", digest(&doc, &info))?;
     let (leaf, intermediates) = t.step("the signer's certificate is carried", split_chain(&info.certificates))?;
-    t.note(&format!("signer {} (key {})", leaf.subject, key_name(&leaf)));
+    t.note(|| format!("signer {} (key {})", leaf.subject, key_name(&leaf)));
     let key = t.step("the signer's key is strong enough", leaf.key.clone())?;
     let signed_info =
-        t.step("SignedInfo canonicalises within bounds", bounded(doc, info.signed_info, None, &info.c14n))?;
+        t.step("SignedInfo canonicalises within bounds", bounded(&doc, info.signed_info, None, &info.c14n))?;
     t.step(
         "the signature value verifies over SignedInfo",
         key.verify(info.method, &signed_info, &info.signature_value),
@@ -131,15 +139,15 @@ fn verify_document(
         "the certificate chains to a trusted root, is valid, not revoked, and may sign",
         store.verify(&leaf, &intermediates, &times),
     )?;
-    t.note(&format!("trust anchor {}", signer.anchor_subject));
+    t.note(|| format!("trust anchor {}", signer.anchor_subject));
     let verified = VerifiedXml {
         signed_octets,
         signer,
         algorithm: info.method,
         c14n: info.reference_c14n.uri(),
-        reference_uri: info.reference_uri.clone(),
+        reference_uri: info.reference_uri,
     };
-    Ok(Some((verified, info)))
+    Ok(Some(Verification { doc, verified, referenced: info.referenced, signature: info.signature }))
 }
 
 fn key_name(c: &CertInfo) -> String {
@@ -217,24 +225,26 @@ pub(crate) fn split_chain(ders: &[Vec<u8>]) -> Result<(CertInfo, Vec<Certificate
     Ok((infos[leaf].clone(), others))
 }
 
-struct Tracer<'a>(&'a mut Vec<Step>);
+/// The steps of a verification, written only when someone reads them (the
+/// gateway's own verifications keep none).
+struct Tracer<'a>(Option<&'a mut Vec<Step>>);
 
 impl Tracer<'_> {
     fn step<T>(&mut self, what: &str, r: Result<T, impl Into<SigError>>) -> Result<T, SigError> {
-        match r {
-            Ok(v) => {
-                self.0.push(Step { what: what.to_owned(), ok: true });
-                Ok(v)
-            }
-            Err(e) => {
-                let e = e.into();
-                self.0.push(Step { what: format!("{what}: {} ({})", e, e.code()), ok: false });
-                Err(e)
-            }
+        let r = r.map_err(Into::into);
+        if let Some(trace) = &mut self.0 {
+            let what = match &r {
+                Ok(_) => what.to_owned(),
+                Err(e) => format!("{what}: {} ({})", e, e.code()),
+            };
+            trace.push(Step { what, ok: r.is_ok() });
         }
+        r
     }
 
-    fn note(&mut self, what: &str) {
-        self.0.push(Step { what: format!("  {what}"), ok: true });
+    fn note(&mut self, what: impl FnOnce() -> String) {
+        if let Some(trace) = &mut self.0 {
+            trace.push(Step { what: format!("  {}", what()), ok: true });
+        }
     }
 }
